@@ -1,0 +1,1 @@
+"""Command-line commands: thin shells over library functions, registered in ``cli.py``."""

@@ -1,0 +1,37 @@
+"""Exact analytic resource models: peak memory, model size and MACs of an architecture."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from munas.resources.accounting import DEFAULT_PROFILE, PROFILES, Accounting, get_accounting
+from munas.resources.graph import Op, OperatorGraph, build_graph
+from munas.resources.peak_memory import PeakMemory, peak_memory
+from munas.space.architecture import Architecture
+
+
+@dataclass(frozen=True)
+class Resources:
+    pmu: int
+    """Peak memory usage in bytes (minimum over operator orders)."""
+    model_size: int
+    """Bytes of weights and biases."""
+    macs: int
+    schedule: tuple[str, ...]
+    """The operator order that reaches :attr:`pmu`."""
+
+    def as_dict(self) -> dict:
+        return {"pmu": self.pmu, "model_size": self.model_size, "macs": self.macs, "schedule": list(self.schedule)}
+
+
+def compute_resources(architecture: Architecture, accounting: str | Accounting = DEFAULT_PROFILE) -> Resources:
+    """PMU, model size and MACs of ``architecture`` under an accounting profile."""
+    graph = build_graph(architecture, accounting)
+    memory = peak_memory(graph)
+    return Resources(pmu=memory.peak, model_size=graph.model_size, macs=graph.macs, schedule=memory.schedule)
+
+
+__all__ = [
+    "Accounting", "DEFAULT_PROFILE", "PROFILES", "get_accounting", "Op", "OperatorGraph", "build_graph",
+    "PeakMemory", "peak_memory", "Resources", "compute_resources",
+]

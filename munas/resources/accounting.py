@@ -1,0 +1,42 @@
+"""Accounting profiles: what a byte is and which rounding the deployed network uses.
+
+``munas`` reproduces the μNAS reference numbers, quirks included, so results compare with
+the paper. ``tflm`` (the default) describes what an int8 TensorFlow Lite Micro deployment of
+the network munas actually trains holds in memory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class Accounting:
+    name: str
+    pool_rounding: Literal["ceil", "floor"]
+    """Output size of a pooling layer with window p on h rows: ceil(h/p) or floor(h/p)."""
+    input_in_peak_memory: bool
+    """Whether the network input buffer counts toward peak memory."""
+    explicit_padding: bool
+    """Whether the zero-padding of an Add operand is a real op (TFLM has no padded Add)."""
+    activation_bytes: int = 1
+    weight_bytes: int = 1
+    bias_bytes: int = 1
+
+
+MUNAS = Accounting("munas", pool_rounding="ceil", input_in_peak_memory=False, explicit_padding=False)
+TFLM = Accounting("tflm", pool_rounding="floor", input_in_peak_memory=True, explicit_padding=True, bias_bytes=4)
+
+PROFILES: dict[str, Accounting] = {profile.name: profile for profile in (TFLM, MUNAS)}
+DEFAULT_PROFILE = "tflm"
+
+
+def get_accounting(name: str | Accounting) -> Accounting:
+    """Look up a profile by name (``tflm`` or ``munas``)."""
+    if isinstance(name, Accounting):
+        return name
+    try:
+        return PROFILES[name]
+    except KeyError:
+        raise ValueError(f"unknown accounting profile {name!r}; choose one of {', '.join(PROFILES)}") from None
