@@ -135,7 +135,7 @@ def _layer_to_dict(layer: ConvLayer) -> dict[str, Any]:
 
 
 def _fail(path: str, message: str) -> None:
-    raise ArchitectureError(f"{path}: {message}")
+    raise ArchitectureError(f"{path or 'document'}: {message}")
 
 
 def _describe(value: Any) -> str:
