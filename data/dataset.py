@@ -1,0 +1,78 @@
+"""The in-memory form of a data set that the trainer consumes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+
+@dataclass(frozen=True)
+class Augmentation:
+    """Train-time augmentation the trainer applies on-device (spec §6.2).
+
+    ``shift_pixels`` n means: pad n pixels on each side with symmetric padding, then crop a
+    uniformly random window of the original size. Rotation uses nearest-neighbour sampling and
+    zero fill, with probability ``rotate_probability`` by an angle drawn from
+    U(-``rotate_max_radians``, ``rotate_max_radians``).
+    """
+
+    horizontal_flip: bool = False
+    shift_pixels: int = 0
+    rotate_probability: float = 0.0
+    rotate_max_radians: float = 0.0
+
+
+@dataclass
+class Dataset:
+    """Train / validation / test splits, ready for training.
+
+    Images are float32 tensors in NCHW layout, labels int64 tensors in ``0..num_classes-1``,
+    all on the CPU. ``notes`` says what the loader found when it differs from the canonical set
+    (e.g. partial CIFAR-10 batches), so results on a subset are never mistaken for the paper's.
+    """
+
+    name: str
+    x_train: torch.Tensor
+    y_train: torch.Tensor
+    x_val: torch.Tensor
+    y_val: torch.Tensor
+    x_test: torch.Tensor
+    y_test: torch.Tensor
+    num_classes: int
+    augmentation: Augmentation = field(default_factory=Augmentation)
+    notes: str = ""
+
+    @property
+    def input_shape(self) -> tuple[int, int, int]:
+        """(height, width, channels) of one sample, the order architecture documents use."""
+        _, c, h, w = self.x_train.shape
+        return (int(h), int(w), int(c))
+
+    @property
+    def split_sizes(self) -> tuple[int, int, int]:
+        """Number of (train, validation, test) samples."""
+        return (len(self.y_train), len(self.y_val), len(self.y_test))
+
+
+def make_dataset(
+    name: str,
+    splits: dict[str, tuple[np.ndarray, np.ndarray]],
+    num_classes: int,
+    augmentation: Augmentation | None = None,
+    notes: str = "",
+) -> Dataset:
+    """Build a :class:`Dataset` from NHWC numpy images and integer labels per split.
+
+    ``splits`` maps ``"train"``, ``"val"`` and ``"test"`` to ``(x, y)`` with ``x`` of shape
+    (n, h, w, c), already scaled. Converting in one place keeps every loader's output identical
+    in layout and dtype.
+    """
+    tensors: dict[str, torch.Tensor] = {}
+    for split in ("train", "val", "test"):
+        x, y = splits[split]
+        tensors[f"x_{split}"] = torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2), dtype=np.float32))
+        tensors[f"y_{split}"] = torch.from_numpy(np.asarray(y, dtype=np.int64))
+    return Dataset(name=name, num_classes=num_classes, augmentation=augmentation or Augmentation(), notes=notes,
+                   **tensors)

@@ -1,0 +1,30 @@
+"""``digits``: scikit-learn's 8x8 handwritten digits, the embedded default (no download).
+
+1797 images of 8x8 pixels with values 0..16, scaled to [0, 1]. Split with seed 0, stratified:
+20 % test, then 10 % of the rest as validation (1293 / 144 / 360).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from data.dataset import Dataset, make_dataset
+from data.registry import register_dataset
+from data.splits import stratified_split
+
+
+@register_dataset("digits", input_shape=(8, 8, 1), num_classes=10,
+                  description="scikit-learn 8x8 handwritten digits, 1797 images (built in)")
+def load_digits(data_dir: Path, download: bool) -> Dataset:
+    """Load the digits; ``data_dir`` and ``download`` are unused (the data ships with scikit-learn)."""
+    from sklearn.datasets import load_digits as sklearn_digits
+
+    bunch = sklearn_digits()
+    x = (bunch.images.astype(np.float32) / 16.0)[..., None]
+    y = bunch.target.astype(np.int64)
+    x_rest, y_rest, x_test, y_test = stratified_split(x, y, 0.2, "scikit-learn digits")
+    x_train, y_train, x_val, y_val = stratified_split(x_rest, y_rest, 0.1, "scikit-learn digits")
+    return make_dataset("digits", {"train": (x_train, y_train), "val": (x_val, y_val), "test": (x_test, y_test)},
+                        num_classes=10)
