@@ -1,0 +1,8 @@
+"""Multi-objective aging-evolution search (spec §4), its run store and its Pareto front.
+
+The loop (:mod:`aging_evolution`) talks to three small abstractions and nothing else:
+an :class:`~munas.search.executors.Executor` that trains candidates (in-process, a local
+process pool, or Ray), a :class:`~munas.search.screening.Screener` that may pick which of K
+children to train (``"none"`` trains the only child; the GNN surrogate registers ``"gnn"``),
+and a :class:`~munas.search.store.RunStore` that keeps every finished candidate crash-safe.
+"""

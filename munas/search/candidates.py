@@ -1,0 +1,76 @@
+"""What the search passes around: a proposed child, and a finished (trained) candidate.
+
+Objectives are always the 4-tuple ``(val_error, pmu, model_size, macs)`` in this order
+(spec §4.1); the validation error drives selection, the test error is only reported.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from munas.resources import Resources
+from munas.space.architecture import Architecture
+
+OBJECTIVES: tuple[str, ...] = ("val_error", "pmu", "model_size", "macs")
+"""Names of the objectives, in the order of every objective vector and bound tuple."""
+
+Objectives = tuple[float, float, float, float]
+
+
+@dataclass
+class Candidate:
+    """A child proposed by the search and not trained yet.
+
+    ``resources`` are the exact resources of the *unpruned* architecture (pruning can only
+    shrink them). A :class:`~munas.search.screening.Screener` that scores the child may set
+    ``predicted_error`` (and ``predicted_error_std``); the run store keeps them with the
+    trained candidate so predictions can be compared with the truth later.
+    """
+
+    architecture: Architecture
+    sparsity: float | None
+    resources: Resources
+    parent_id: int | None = None
+    predicted_error: float | None = None
+    predicted_error_std: float | None = None
+
+
+@dataclass(frozen=True)
+class EvaluatedCandidate:
+    """A candidate after training: what the run store holds per row.
+
+    ``pmu``/``model_size``/``macs`` are the resources of the *pruned* architecture under the
+    run's accounting profile. ``status`` is ``ok``, ``nan_loss`` or ``failed``; only ``ok``
+    candidates have objectives and can become parents.
+    """
+
+    id: int
+    parent_id: int | None
+    architecture: Architecture
+    sparsity: float | None
+    status: str
+    message: str
+    val_error: float | None
+    test_error: float | None
+    int8_test_error: float | None
+    pruned_architecture: Architecture | None
+    pmu: int | None
+    model_size: int | None
+    macs: int | None
+    train_seconds: float
+    epochs: int | None
+    predicted_error: float | None
+    predicted_error_std: float | None
+    submitted_at: str
+    finished_at: str
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    @property
+    def objectives(self) -> Objectives:
+        """``(val_error, pmu, model_size, macs)``; only defined for ``ok`` candidates."""
+        if not self.ok:
+            raise ValueError(f"candidate {self.id} has status {self.status!r} and no objectives")
+        return (float(self.val_error), float(self.pmu), float(self.model_size), float(self.macs))  # type: ignore[arg-type]
