@@ -158,3 +158,37 @@ def _download(spec: RemoteFile, target: Path, fetch: Fetcher) -> bytes:
         return content
     finally:
         temp.unlink(missing_ok=True)
+
+
+def extract_tar_members(archive: bytes, members: dict[str, Path], where: str) -> list[Path]:
+    """Write the named regular-file ``members`` of a (gzipped) tar ``archive`` to their paths.
+
+    Only the listed names are extracted, each to the path it maps to, so a crafted archive
+    cannot write anywhere else (no ``../`` or absolute names, no links). Each file is written
+    atomically. Returns the paths written; members absent from the archive are skipped.
+    """
+    import io
+    import tarfile
+
+    written = []
+    try:
+        with tarfile.open(fileobj=io.BytesIO(archive), mode="r:*") as tar:
+            for member in tar:
+                target = members.get(member.name)
+                if target is None or not member.isfile():
+                    continue
+                source = tar.extractfile(member)
+                assert source is not None  # regular files always have a stream
+                target.parent.mkdir(parents=True, exist_ok=True)
+                handle, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+                try:
+                    with os.fdopen(handle, "wb") as out:
+                        while chunk := source.read(1 << 20):
+                            out.write(chunk)
+                    os.replace(temp_name, target)
+                finally:
+                    Path(temp_name).unlink(missing_ok=True)
+                written.append(target)
+    except (tarfile.TarError, EOFError, zlib.error) as error:
+        raise DataError(f"{where}: not a readable tar archive ({error}); delete it and try again") from error
+    return written

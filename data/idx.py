@@ -1,0 +1,78 @@
+"""IDX files (the MNIST format) and the loader shared by MNIST and Fashion-MNIST.
+
+An IDX file is a 4-byte magic (two zero bytes, a type code, the number of dimensions), one
+big-endian uint32 per dimension, then the values. Only unsigned bytes (type 0x08) occur in
+these data sets.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from data.cache import cached_arrays
+from data.dataset import Augmentation, Dataset, make_dataset
+from data.download import RemoteFile, read_verified
+from data.errors import DataError
+from data.splits import stratified_split
+
+IDX_UBYTE = 0x08
+IDX_LOADER_VERSION = 1
+
+
+def parse_idx(content: bytes, where: str) -> np.ndarray:
+    """Decode IDX ``content`` of unsigned bytes into an array; ``where`` names it in errors."""
+    if len(content) < 4 or content[0] != 0 or content[1] != 0 or content[2] != IDX_UBYTE or content[3] == 0:
+        raise DataError(f"{where}: not an IDX file of unsigned bytes (bad magic number {content[:4].hex()}); "
+                        "replace it with the original")
+    ndim = content[3]
+    header = 4 + 4 * ndim
+    shape = tuple(int(d) for d in np.frombuffer(content, dtype=">u4", count=ndim, offset=4)) if len(content) >= header else ()
+    expected = header + int(np.prod(shape, dtype=np.int64)) if shape else -1
+    if len(content) != expected:
+        raise DataError(f"{where}: IDX header promises shape {shape} but the file holds {len(content)} bytes; "
+                        "replace it with the original")
+    return np.frombuffer(content, dtype=np.uint8, offset=header).reshape(shape)
+
+
+IDX_ROLES = ("train_images", "train_labels", "test_images", "test_labels")
+
+
+def load_idx_dataset(
+    name: str,
+    files: dict[str, RemoteFile],
+    data_dir: Path,
+    download: bool,
+    augmentation: Augmentation,
+) -> Dataset:
+    """Load a 28x28 grey-scale IDX data set: checked files, x/255, 10 % stratified validation.
+
+    ``files`` maps each of :data:`IDX_ROLES` to its :class:`RemoteFile`. The decoded arrays are
+    cached (keyed by the files' identity) after the files passed their checksums.
+    """
+
+    def decode() -> dict[str, np.ndarray]:
+        arrays = {}
+        for role in IDX_ROLES:
+            spec = files[role]
+            arrays[role] = parse_idx(read_verified(spec, data_dir, download=download), str(data_dir / spec.path))
+        for split in ("train", "test"):
+            images, labels = arrays[f"{split}_images"], arrays[f"{split}_labels"]
+            if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
+                raise DataError(f"{data_dir / files[split + '_images'].path}: {images.shape} images do not match "
+                                f"{labels.shape} labels; replace both files with the originals")
+        return arrays
+
+    sources = [data_dir / spec.path for spec in files.values()]
+    if not all(path.exists() for path in sources):
+        arrays = decode()  # downloads what is missing, or raises the error saying where to put it
+    else:
+        arrays = cached_arrays(name, IDX_LOADER_VERSION, sources, decode)
+    x = (arrays["train_images"].astype(np.float32) / 255.0)[..., None]
+    y = arrays["train_labels"].astype(np.int64)
+    x_train, y_train, x_val, y_val = stratified_split(x, y, 0.1, str(data_dir / files["train_images"].path))
+    x_test = (arrays["test_images"].astype(np.float32) / 255.0)[..., None]
+    y_test = arrays["test_labels"].astype(np.int64)
+    return make_dataset(name, {"train": (x_train, y_train), "val": (x_val, y_val), "test": (x_test, y_test)},
+                        num_classes=10, augmentation=augmentation)
