@@ -11,6 +11,7 @@ import sys
 import typer
 
 from munas.commands import resources
+from munas.commands import pareto, search
 from munas.commands.output import report_error
 from munas.errors import UserError
 
@@ -28,6 +29,8 @@ def _group() -> None:
 
 
 app.command("resources")(resources.resources_command)
+app.command("search")(search.search_command)
+app.command("pareto")(pareto.pareto_command)
 
 
 def main() -> None:

@@ -1,0 +1,170 @@
+"""``pareto``: the non-dominated candidates of one or more runs: table, PNG, hypervolume, JSON/CSV."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+from rich.table import Table
+
+from munas.commands.output import console
+from munas.errors import UserError
+from munas.search.candidates import EvaluatedCandidate
+from munas.search.config import SearchConfig
+from munas.search.fitness import Bounds
+from munas.search.pareto import hypervolume, pareto_front, plot_fronts
+from munas.search.run import RunDirectory, list_runs, runs_root
+from munas.search.store import RunStore
+from munas.search.units import format_bytes, format_count, parse_bytes, parse_count, parse_error_rate
+
+HYPERVOLUME_NOTE = ("hypervolume: objectives divided by their bounds, reference point = the bounds (1, …, 1); "
+                    "1.0 would be a zero-error, zero-cost network")
+ERROR_NOTE = "front by validation error (used for selection); test and int8 test errors are shown, not used"
+CSV_FIELDS = ("run", "id", "val_error", "test_error", "int8_test_error", "pmu", "model_size", "macs", "sparsity",
+              "within_bounds", "parent_id")
+
+
+def bound_overrides(error: Optional[str], pmu: Optional[str], size: Optional[str], macs: Optional[str]) -> tuple[dict[str, Any], set[str]]:
+    """Parsed bound options: (values given, names explicitly set to none)."""
+    parsed = {
+        "error": None if error is None else parse_error_rate(error, "--error"),
+        "pmu": None if pmu is None else parse_bytes(pmu, "--pmu"),
+        "model_size": None if size is None else parse_bytes(size, "--size"),
+        "macs": None if macs is None else parse_count(macs, "--macs"),
+    }
+    texts = {"error": error, "pmu": pmu, "model_size": size, "macs": macs}
+    dropped = {k for k, text in texts.items() if text is not None and parsed[k] is None}
+    return {k: v for k, v in parsed.items() if v is not None}, dropped
+
+
+def _select_runs(dataset: Optional[str], names: list[str], root: Path) -> list[RunDirectory]:
+    if names:
+        if dataset:
+            raise UserError("give either --dataset or --run, not both")
+        runs = [RunDirectory(name, root) for name in names]
+        for run in runs:
+            if not run.exists():
+                raise UserError(f"run {run.name!r} does not exist in {root}; list them with ls {root}")
+        return runs
+    runs = list_runs(root)
+    if dataset:
+        runs = [r for r in runs if r.read_config().get("dataset") == dataset]
+        if not runs:
+            raise UserError(f"no runs of {dataset!r} in {root}; start one with python cli.py search --dataset {dataset}")
+        return runs
+    datasets = sorted({r.read_config().get("dataset") for r in runs})
+    if len(datasets) != 1:
+        raise UserError(f"{'no runs' if not runs else 'runs of several data sets (' + ', '.join(datasets) + ')'} in "
+                        f"{root}; give --dataset NAME or --run NAME")
+    return runs
+
+
+def load_runs(runs: list[RunDirectory]) -> tuple[list[SearchConfig], dict[str, list[EvaluatedCandidate]]]:
+    configs = [SearchConfig.from_dict(r.read_config()) for r in runs]
+    if len({c.dataset for c in configs}) > 1:
+        raise UserError("these runs searched different data sets; their errors are not comparable, compare runs of one")
+    if len({c.accounting for c in configs}) > 1:
+        raise UserError("these runs used different --accounting profiles; their resources are not comparable")
+    groups = {}
+    for run in runs:
+        if not run.database.is_file():
+            groups[run.name] = []
+            continue
+        with RunStore(run.database, readonly=True) as store:
+            groups[run.name] = store.candidates()
+    return configs, groups
+
+
+def front_rows(groups: dict[str, list[EvaluatedCandidate]], bounds: Bounds, within_bounds: bool) -> list[tuple[str, EvaluatedCandidate]]:
+    """The front over all runs together, each member with its run name, by validation error."""
+    owner = {id(c): name for name, candidates in groups.items() for c in candidates}
+    everything = [c for candidates in groups.values() for c in candidates]
+    return [(owner[id(c)], c) for c in pareto_front(everything, bounds, within_bounds)]
+
+
+def front_table(rows: list[tuple[str, EvaluatedCandidate]], bounds: Bounds, show_run: bool, title: str) -> Table:
+    table = Table(title=title, title_justify="left")
+    if show_run:
+        table.add_column("run")
+    for name in ("id", "val err", "test err", "int8 err", "PMU", "size", "MACs", "sparsity", "in bounds"):
+        table.add_column(name, justify="right")
+    for run, c in rows:
+        cells = [str(c.id), f"{c.val_error:.4f}", _rate(c.test_error), _rate(c.int8_test_error), format_bytes(c.pmu),
+                 format_bytes(c.model_size), format_count(c.macs),
+                 "-" if c.sparsity is None else f"{c.sparsity:.2f}", "yes" if bounds.within(c.objectives) else "no"]
+        table.add_row(*([run] if show_run else []), *cells)
+    return table
+
+
+def _rate(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4f}"
+
+
+def row_dict(run: str, c: EvaluatedCandidate, bounds: Bounds) -> dict[str, Any]:
+    return {"run": run, "id": c.id, "parent_id": c.parent_id, "val_error": c.val_error, "test_error": c.test_error,
+            "int8_test_error": c.int8_test_error, "pmu": c.pmu, "model_size": c.model_size, "macs": c.macs,
+            "sparsity": c.sparsity, "within_bounds": bounds.within(c.objectives)}
+
+
+def pareto_command(
+    dataset: Optional[str] = typer.Option(None, "--dataset", help="Every run of this data set in the runs folder."),
+    run: list[str] = typer.Option([], "--run", help="A run name (repeat for several)."),
+    error: Optional[str] = typer.Option(None, "--error", help="Error bound, e.g. 0.1 or 10% (default: the run's)."),
+    pmu: Optional[str] = typer.Option(None, "--pmu", help="Peak-memory bound, e.g. 64KB (default: the run's)."),
+    size: Optional[str] = typer.Option(None, "--size", help="Model-size bound, e.g. 64KB (default: the run's)."),
+    macs: Optional[str] = typer.Option(None, "--macs", help="MACs bound, e.g. 30M (default: the run's)."),
+    within_bounds: bool = typer.Option(False, "--within-bounds", help="Only candidates within every bound."),
+    as_json: bool = typer.Option(False, "--json", help="Print the front as JSON (no table)."),
+    as_csv: bool = typer.Option(False, "--csv", help="Print the front as CSV (no table)."),
+    out: Optional[str] = typer.Option(None, "--out", help="Where to write the PNG (default: in the runs folder)."),
+    runs_dir: Optional[str] = typer.Option(None, "--runs-dir", help="Runs folder (default $MUNAS_RUNS_DIR or ./runs)."),
+) -> None:
+    """Non-dominated candidates over (validation error, PMU, size, MACs) of one or more runs."""
+    if as_json and as_csv:
+        raise UserError("give --json or --csv, not both")
+    root = runs_root(runs_dir)
+    runs = _select_runs(dataset, run, root)
+    configs, groups = load_runs(runs)
+    given, dropped = bound_overrides(error, pmu, size, macs)
+    values = configs[0].bounds.as_dict() | given
+    bounds = Bounds.from_dict({k: (None if k in dropped else v) for k, v in values.items()})
+    rows = front_rows(groups, bounds, within_bounds)
+    everything = [c for candidates in groups.values() for c in candidates]
+    total_hv = hypervolume(everything, bounds) if bounds.active else 0.0
+    plot_path = Path(out) if out else (runs[0].plot_path if len(runs) == 1 else root / f"pareto-{configs[0].dataset}.png")
+    if out or not (as_json or as_csv):
+        plot_path.parent.mkdir(parents=True, exist_ok=True)
+        plot_fronts(groups, bounds, str(plot_path), title=f"{configs[0].dataset}: validation error vs resources")
+    if as_json:
+        print(json.dumps({
+            "dataset": configs[0].dataset, "accounting": configs[0].accounting, "error": "val_error",
+            "bounds": bounds.as_dict(), "within_bounds_only": within_bounds, "hypervolume": total_hv,
+            "hypervolume_reference": "objectives / bounds, reference point (1, ..., 1) over the bounded objectives",
+            "runs": {name: {"candidates": len(c), "hypervolume": hypervolume(c, bounds) if bounds.active else 0.0}
+                     for name, c in groups.items()},
+            "front": [row_dict(name, c, bounds) | {"architecture": c.architecture.to_dict(),
+                                                   "pruned_architecture": c.pruned_architecture.to_dict()
+                                                   if c.pruned_architecture else None} for name, c in rows],
+            "plot": str(plot_path) if out else None,
+        }, indent=2))
+        return
+    if as_csv:
+        writer = csv.DictWriter(sys.stdout, fieldnames=CSV_FIELDS, lineterminator="\n")
+        writer.writeheader()
+        for name, c in rows:
+            writer.writerow({k: v for k, v in row_dict(name, c, bounds).items() if k in CSV_FIELDS})
+        return
+    console.print(front_table(rows, bounds, show_run=len(runs) > 1,
+                              title=f"Pareto front of {', '.join(r.name for r in runs)} ({len(rows)} of "
+                                    f"{len(everything)} candidates)"))
+    console.print(f"bounds: {bounds.describe()}  ·  {ERROR_NOTE}")
+    for name, candidates in groups.items():
+        console.print(f"{name}: {len(candidates)} candidates, hypervolume {hypervolume(candidates, bounds) if bounds.active else 0.0:.4f}")
+    if len(groups) > 1:
+        console.print(f"all runs together: hypervolume {total_hv:.4f}")
+    console.print(f"({HYPERVOLUME_NOTE})")
+    console.print(f"plot: {plot_path}")

@@ -1,0 +1,126 @@
+"""``search``: constrained aging-evolution NAS with a live progress display."""
+
+from __future__ import annotations
+
+import signal
+from typing import Optional
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from munas.commands.output import console
+from munas.commands.pareto import ERROR_NOTE, HYPERVOLUME_NOTE, bound_overrides, front_table
+from munas.search.candidates import EvaluatedCandidate
+from munas.search.config import SearchConfig, SearchOptions
+from munas.search.loop import SearchStats, run_search
+from munas.search.pareto import pareto_front, plot_fronts
+from munas.search.units import format_bytes, format_count
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    seconds = int(round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
+
+
+def stats_line(stats: SearchStats) -> str:
+    best = "-" if stats.best is None else f"{stats.best.val_error:.4f} (#{stats.best.id})"
+    per = stats.seconds_per_candidate
+    return (f"best feasible val err {best} · feasible {stats.feasible} · failed {stats.failed} · "
+            f"HV {stats.hypervolume:.4f} · {'-' if per is None else f'{per:.1f}'} s/cand · "
+            f"ETA {_duration(stats.eta_seconds)}")
+
+
+class RichReporter:
+    """Live bar with the search statistics; a printed line for every new best feasible candidate."""
+
+    def __init__(self) -> None:
+        self._progress = Progress(TextColumn("[bold]search"), BarColumn(), MofNCompleteColumn(),
+                                  TextColumn("{task.fields[stats]}"), TimeElapsedColumn(), console=console,
+                                  transient=False)
+        self._task = None
+        self._best_id: int | None = None
+
+    def start(self, config: SearchConfig, stats: SearchStats) -> None:
+        console.print(f"run [bold]{config.run}[/]: {config.dataset}, budget {config.budget}, population "
+                      f"{config.population}, sample {config.sample}, {config.train_config['epochs']} epochs, "
+                      f"pruning {'on' if config.pruning else 'off'}, surrogate {config.surrogate}, "
+                      f"executor {config.executor} ({config.workers} worker(s))")
+        console.print(f"bounds: {config.bounds.describe()} ({config.accounting} accounting)")
+        if stats.done:
+            console.print(f"resuming with {stats.done} stored candidates")
+        self._best_id = None if stats.best is None else stats.best.id
+        self._progress.start()
+        self._task = self._progress.add_task("search", total=config.budget, completed=stats.done,
+                                             stats=stats_line(stats))
+
+    def update(self, evaluated: EvaluatedCandidate, stats: SearchStats) -> None:
+        if stats.best is not None and stats.best.id != self._best_id:
+            self._best_id = stats.best.id
+            c = stats.best
+            self._progress.console.print(
+                f"  new best feasible #{c.id}: val err {c.val_error:.4f}, test err {c.test_error:.4f}, "
+                f"PMU {format_bytes(c.pmu)}, size {format_bytes(c.model_size)}, MACs {format_count(c.macs)}")
+        elif not evaluated.ok:
+            self._progress.console.print(f"  candidate #{evaluated.id} {evaluated.status}: {evaluated.message}")
+        self._progress.update(self._task, completed=stats.done, stats=stats_line(stats))
+
+    def stop(self) -> None:
+        self._progress.stop()
+
+
+def search_command(
+    dataset: Optional[str] = typer.Option(None, "--dataset", help="Data set name or path (default: digits)."),
+    pmu: Optional[str] = typer.Option(None, "--pmu", help="Peak-memory bound, e.g. 64KB (= 64,000 B) or 64KiB; none drops it."),
+    size: Optional[str] = typer.Option(None, "--size", help="Model-size bound, e.g. 64KB; none drops it."),
+    macs: Optional[str] = typer.Option(None, "--macs", help="MACs bound, e.g. 30M; none drops it."),
+    error: Optional[str] = typer.Option(None, "--error", help="Error bound, e.g. 0.1 or 10%; none drops it."),
+    budget: Optional[int] = typer.Option(None, "--budget", help="Candidates to train in total (initial population included)."),
+    epochs: Optional[int] = typer.Option(None, "--epochs", help="Training epochs per candidate (default: the data set's preset)."),
+    pruning: Optional[bool] = typer.Option(None, "--pruning/--no-pruning", help="Structured pruning with evolved sparsity (default on)."),
+    run: Optional[str] = typer.Option(None, "--run", help="Run name (default: <dataset>-<UTC time>)."),
+    resume: bool = typer.Option(False, "--resume", help="Continue the stored run --run NAME to its budget."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Random seed (default 0)."),
+    population: Optional[int] = typer.Option(None, "--population", help="Population size P."),
+    sample: Optional[int] = typer.Option(None, "--sample", help="Tournament sample size S (distinct members)."),
+    initial_population: Optional[int] = typer.Option(None, "--initial-population", help="Random architectures before evolution (default P)."),
+    executor: Optional[str] = typer.Option(None, "--executor", help="inprocess (default), process or ray."),
+    workers: Optional[int] = typer.Option(None, "--workers", help="Trainings in parallel (process/ray executors)."),
+    address: Optional[str] = typer.Option(None, "--address", help="Ray cluster address (e.g. auto)."),
+    surrogate: Optional[str] = typer.Option(None, "--surrogate", help="none (default) or gnn."),
+    screen: Optional[int] = typer.Option(None, "--screen", help="Children made per trained one, for the surrogate to choose from."),
+    accounting: Optional[str] = typer.Option(None, "--accounting", help="tflm (default, int8 deployment) or munas (paper)."),
+    data_dir: Optional[str] = typer.Option(None, "--data-dir", help="Data cache folder (default $MUNAS_DATA_DIR or the user cache)."),
+    runs_dir: Optional[str] = typer.Option(None, "--runs-dir", help="Runs folder (default $MUNAS_RUNS_DIR or ./runs)."),
+) -> None:
+    """Search the most accurate CNN within the memory/size/MACs bounds (μNAS aging evolution)."""
+    given, dropped = bound_overrides(error, pmu, size, macs)
+    options = SearchOptions(
+        run=run, dataset=dataset, error=given.get("error"), pmu=given.get("pmu"), model_size=given.get("model_size"),
+        macs=given.get("macs"), no_bound=frozenset(dropped), budget=budget, epochs=epochs, pruning=pruning, seed=seed,
+        population=population, sample=sample, initial_population=initial_population, accounting=accounting,
+        surrogate=surrogate, screen=screen, executor=executor, workers=workers, address=address, data_dir=data_dir,
+    )
+    result = run_search(options, resume=resume, reporter=RichReporter(), runs_root=runs_dir)
+    config, bounds = result.config, result.config.bounds
+    ok = [c for c in result.candidates if c.ok]
+    feasible = [c for c in ok if bounds.within(c.objectives)]
+    front = pareto_front(result.candidates, bounds, within_bounds=bool(feasible))
+    if ok:
+        plot_fronts({config.run: result.candidates}, bounds, str(result.run.plot_path),
+                    title=f"{config.dataset}: validation error vs resources ({config.run})")
+        what = "within bounds" if feasible else "none within bounds, all candidates"
+        console.print(front_table([(config.run, c) for c in front], bounds, show_run=False,
+                                  title=f"Pareto front ({what}): {len(front)} of {len(result.candidates)} candidates"))
+        console.print(ERROR_NOTE)
+        console.print(f"hypervolume {result.stats.hypervolume:.4f} ({HYPERVOLUME_NOTE})")
+        console.print(f"plot: {result.run.plot_path}")
+    console.print(f"run directory: {result.run.path}")
+    if result.interrupted_by is not None:
+        name = signal.Signals(result.interrupted_by).name
+        console.print(f"interrupted by {name} after {len(result.candidates)} of {config.budget} candidates; "
+                      f"resume with: python cli.py search --run {config.run} --resume")
+        raise typer.Exit(128 + result.interrupted_by)

@@ -1,0 +1,256 @@
+"""The configuration of one search: defaults per data set, validation, and resume rules.
+
+Bounds are those of the spec's per-data-set table (§6.2, aging-evolution configs; CIFAR-10
+uses its structured-pruning variant's bounds when pruning is on, as the paper did).
+``digits`` is not in the paper: it is the embedded data set that works with no download,
+so its bounds and search size are chosen here so that ``python cli.py search`` finishes in
+a few minutes on a 2-core CPU with a front worth looking at. A user data set (a path) gets
+the paper's headline microcontroller bounds (64 KB RAM, 64 KB flash, 30 M MACs) and 10 %.
+
+On ``--resume`` the stored configuration wins: options the user does not repeat are taken
+from it, and an option that would change what is being searched is an error (only the
+budget, the executor and where the data lives may change).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from munas.errors import UserError
+from munas.resources import PROFILES
+from munas.search.fitness import DEFAULT_LAMBDA_FLOOR, Bounds
+
+PAPER_BOUNDS: dict[str, Bounds] = {
+    "mnist": Bounds(0.035, 2_500, 4_500, 30_000_000),
+    "fashion_mnist": Bounds(0.10, 64_000, 64_000, 30_000_000),
+    "cifar10": Bounds(0.18, 75_000, 75_000, 30_000_000),
+    "chars74k": Bounds(0.30, 10_000, 20_000, 1_000_000),
+    "speech_commands": Bounds(0.085, 60_000, 40_000, 20_000_000),
+}
+PRUNING_BOUNDS: dict[str, Bounds] = {"cifar10": Bounds(0.10, 50_000, 50_000, 60_000_000)}
+DIGITS_BOUNDS = Bounds(0.05, 2_000, 5_000, 500_000)
+GENERIC_BOUNDS = Bounds(0.10, 64_000, 64_000, 30_000_000)
+
+
+@dataclass(frozen=True)
+class SearchSize:
+    budget: int
+    population: int
+    sample: int
+
+
+PAPER_SIZE = SearchSize(budget=2000, population=100, sample=25)
+SEARCH_SIZES: dict[str, SearchSize] = {"cifar10": SearchSize(6000, 100, 25), "digits": SearchSize(80, 20, 5)}
+
+DEFAULT_DATASET = "digits"
+SPARSITY_SIGMA = 0.05
+RUNTIME_FIELDS = frozenset({"budget", "executor", "workers", "address", "data_dir"})
+"""Fields a resumed run may change; every other field defines the search and must match."""
+
+
+def default_bounds(dataset: str, pruning: bool = True) -> Bounds:
+    if pruning and dataset in PRUNING_BOUNDS:
+        return PRUNING_BOUNDS[dataset]
+    if dataset == "digits":
+        return DIGITS_BOUNDS
+    return PAPER_BOUNDS.get(dataset, GENERIC_BOUNDS)
+
+
+def default_size(dataset: str) -> SearchSize:
+    return SEARCH_SIZES.get(dataset, PAPER_SIZE)
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    """Everything that defines a search (saved as ``config.json`` in the run directory)."""
+
+    run: str
+    dataset: str
+    bounds: Bounds
+    budget: int
+    population: int
+    sample: int
+    initial_population: int
+    seed: int
+    epochs: int | None
+    pruning: bool
+    accounting: str
+    surrogate: str
+    screen: int
+    train_config: dict[str, Any]
+    lambda_floor: float = DEFAULT_LAMBDA_FLOOR
+    tournament_with_replacement: bool = False
+    sparsity_sigma: float = SPARSITY_SIGMA
+    executor: str = "inprocess"
+    workers: int = 1
+    address: str | None = None
+    data_dir: str | None = None
+    version: int = field(default=1)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = dataclasses.asdict(self)
+        out["bounds"] = self.bounds.as_dict()
+        return json.loads(json.dumps(out))  # tuples -> lists, as in config.json
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> "SearchConfig":
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(values) - known
+        if unknown:
+            raise UserError(f"config.json has unknown keys {sorted(unknown)}; it was written by another munas version")
+        values = dict(values)
+        values["bounds"] = Bounds.from_dict(values["bounds"])
+        return cls(**values)
+
+    @property
+    def sparsity_range(self) -> tuple[float, float] | None:
+        """(min, max) target sparsity of the DPF pruning, or None when pruning is off."""
+        if not self.pruning:
+            return None
+        return (float(self.train_config["min_sparsity"]), float(self.train_config["max_sparsity"]))
+
+
+@dataclass(frozen=True)
+class SearchOptions:
+    """What the user typed; None means "not given" (use the default or the stored value)."""
+
+    run: str | None = None
+    dataset: str | None = None
+    error: float | None = None
+    pmu: int | None = None
+    model_size: int | None = None
+    macs: int | None = None
+    no_bound: frozenset[str] = frozenset()
+    budget: int | None = None
+    epochs: int | None = None
+    pruning: bool | None = None
+    seed: int | None = None
+    population: int | None = None
+    sample: int | None = None
+    initial_population: int | None = None
+    accounting: str | None = None
+    surrogate: str | None = None
+    screen: int | None = None
+    executor: str | None = None
+    workers: int | None = None
+    address: str | None = None
+    data_dir: str | None = None
+
+
+def train_config_object(dataset: str, epochs: int | None) -> Any:
+    """The trainer's ``TrainConfig`` preset for the data set, with the epochs override."""
+    from munas.training.presets import training_preset
+
+    preset = training_preset(dataset)
+    if epochs is not None:
+        preset = _with_epochs(preset, epochs)
+    return preset
+
+
+def training_config(dataset: str, epochs: int | None) -> dict[str, Any]:
+    """:func:`train_config_object` as the JSON dict stored in config.json."""
+    return json.loads(json.dumps(dataclasses.asdict(train_config_object(dataset, epochs))))
+
+
+def _with_epochs(preset: Any, epochs: int) -> Any:
+    from munas.training import presets
+
+    scale = getattr(presets, "with_epochs", None)
+    if scale is not None:  # the trainer knows how to rescale its pruning window to fewer epochs
+        return scale(preset, epochs)
+    return dataclasses.replace(preset, epochs=epochs)
+
+
+def _positive(name: str, value: int) -> None:
+    if value < 1:
+        raise UserError(f"--{name} must be at least 1, got {value}")
+
+
+def _bounds(options: SearchOptions, base: Bounds) -> Bounds:
+    given = {"error": options.error, "pmu": options.pmu, "model_size": options.model_size, "macs": options.macs}
+    values = base.as_dict()
+    for key, value in given.items():
+        if value is not None:
+            values[key] = value
+        if key in options.no_bound:
+            values[key] = None
+    bounds = Bounds.from_dict(values)
+    if not bounds.active:
+        raise UserError("every bound is none; keep at least one of --error/--pmu/--size/--macs so the search has an objective")
+    return bounds
+
+
+def new_config(options: SearchOptions, run: str) -> SearchConfig:
+    """Resolve a fresh search's configuration from the options and the per-data-set defaults."""
+    dataset = options.dataset or DEFAULT_DATASET
+    pruning = True if options.pruning is None else options.pruning
+    size = default_size(dataset)
+    budget = options.budget if options.budget is not None else size.budget
+    population = options.population if options.population is not None else size.population
+    sample = options.sample if options.sample is not None else min(size.sample, population)
+    initial = options.initial_population if options.initial_population is not None else population
+    for name, value in (("budget", budget), ("population", population), ("sample", sample),
+                        ("initial-population", initial)):
+        _positive(name, value)
+    if sample > population:
+        raise UserError(f"--sample ({sample}) cannot exceed --population ({population}); the tournament draws distinct members")
+    if options.epochs is not None:
+        _positive("epochs", options.epochs)
+    accounting = options.accounting or "tflm"
+    if accounting not in PROFILES:
+        raise UserError(f"--accounting must be one of {', '.join(PROFILES)}, got {accounting!r}")
+    surrogate = options.surrogate or "none"
+    screen = options.screen if options.screen is not None else (1 if surrogate == "none" else 8)
+    _positive("screen", screen)
+    if surrogate == "none" and screen > 1:
+        raise UserError("--screen K > 1 needs a surrogate to choose among the K children; add --surrogate gnn")
+    executor = options.executor or "inprocess"
+    workers = options.workers if options.workers is not None else 1
+    _positive("workers", workers)
+    return SearchConfig(
+        run=run, dataset=dataset, bounds=_bounds(options, default_bounds(dataset, pruning)), budget=budget,
+        population=population, sample=sample, initial_population=initial, seed=options.seed or 0,
+        epochs=options.epochs, pruning=pruning, accounting=accounting, surrogate=surrogate, screen=screen,
+        train_config=training_config(dataset, options.epochs), executor=executor, workers=workers,
+        address=options.address, data_dir=options.data_dir,
+    )
+
+
+_OPTION_NAMES = {"model_size": "size", "initial_population": "initial-population"}
+
+
+def resumed_config(stored: SearchConfig, options: SearchOptions) -> SearchConfig:
+    """The stored configuration with the runtime options the user changed.
+
+    An option that changes the search itself is an error, so a resumed run never mixes two
+    searches in one history.
+    """
+    changes: dict[str, Any] = {}
+    for name in ("dataset", "budget", "epochs", "pruning", "seed", "population", "sample", "initial_population",
+                 "accounting", "surrogate", "screen", "executor", "workers", "address", "data_dir"):
+        value = getattr(options, name)
+        if value is None or value == getattr(stored, name):
+            continue
+        if name not in RUNTIME_FIELDS:
+            raise UserError(f"run {stored.run!r} was started with --{_OPTION_NAMES.get(name, name)} "
+                            f"{getattr(stored, name)}; resume it without that option (or with the same value), "
+                            "or start a new --run")
+        changes[name] = value
+    stored_bounds = stored.bounds.as_dict()
+    requested = _bounds(options, stored.bounds).as_dict()
+    for key, value in requested.items():
+        if value != stored_bounds[key]:
+            raise UserError(f"run {stored.run!r} was started with the bound {_OPTION_NAMES.get(key, key)} = "
+                            f"{stored_bounds[key]}; resume it without changing bounds, or start a new --run")
+    current = training_config(stored.dataset, stored.epochs)
+    if current != stored.train_config:
+        raise UserError(f"the training preset of {stored.dataset!r} changed since run {stored.run!r} was started; "
+                        "start a new --run (resuming would mix two training procedures)")
+    if "budget" in changes:
+        _positive("budget", changes["budget"])
+    if "workers" in changes:
+        _positive("workers", changes["workers"])
+    return dataclasses.replace(stored, **changes)

@@ -1,0 +1,103 @@
+"""Training one candidate on a worker: the unit of work every executor runs.
+
+A job carries everything a fresh process needs (the architecture, sparsity, data set name
+and folder, training configuration, seed), so the same function serves the in-process
+executor, a local process pool and Ray workers. Each worker process loads a data set once
+and keeps it. The outcome carries the resources of the *pruned* architecture under the
+run's accounting profile (the trainer reports ``tflm``; ``munas`` is recomputed here).
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from munas.resources import compute_resources
+from munas.space.architecture import Architecture
+
+_DATASETS: dict[tuple[str, str | None], Any] = {}
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+@dataclass(frozen=True)
+class EvaluationJob:
+    candidate_id: int
+    architecture: Architecture
+    sparsity: float | None
+    dataset: str
+    data_dir: str | None
+    train_config: Any
+    """The trainer's ``TrainConfig`` (a picklable dataclass)."""
+    seed: int
+    accounting: str
+
+
+@dataclass(frozen=True)
+class EvaluationOutcome:
+    candidate_id: int
+    status: str
+    message: str
+    val_error: float | None
+    test_error: float | None
+    int8_test_error: float | None
+    pruned_architecture: Architecture | None
+    pmu: int | None
+    model_size: int | None
+    macs: int | None
+    train_seconds: float
+    epochs: int | None
+    finished_at: str
+
+
+def candidate_seed(run_seed: int, candidate_id: int) -> int:
+    """The training seed of a candidate: fixed by the run seed and the id, whatever the executor."""
+    return (run_seed * 1_000_003 + candidate_id) % (2**31 - 1)
+
+
+def load_cached_dataset(name: str, data_dir: str | None) -> Any:
+    """The data set, loaded once per process (workers train many candidates on it)."""
+    key = (name, data_dir)
+    if key not in _DATASETS:
+        from data import load_dataset
+
+        _DATASETS[key] = load_dataset(name, data_dir)
+    return _DATASETS[key]
+
+
+def evaluate(job: EvaluationJob, device: str | None = None) -> EvaluationOutcome:
+    """Train and prune one candidate; an exception becomes a ``failed`` outcome, never a crash."""
+    from munas.training.trainer import train_candidate
+
+    started = time.perf_counter()
+    try:
+        dataset = load_cached_dataset(job.dataset, job.data_dir)
+        result = train_candidate(job.architecture, dataset, job.train_config, sparsity=job.sparsity, seed=job.seed,
+                                 device=device)
+    except Exception as error:  # noqa: BLE001 - one bad candidate must not end a long search
+        last = traceback.format_exception_only(type(error), error)[-1].strip()
+        return EvaluationOutcome(job.candidate_id, "failed", last, None, None, None, None, None, None, None,
+                                 time.perf_counter() - started, None, now_iso())
+    pruned = result.pruned_architecture
+    resources = None
+    if result.status == "ok" and pruned is not None:
+        resources = result.resources if job.accounting == "tflm" and result.resources is not None \
+            else compute_resources(pruned, job.accounting)
+    return EvaluationOutcome(
+        candidate_id=job.candidate_id, status=result.status, message=result.message or "",
+        val_error=_maybe_float(result.val_error), test_error=_maybe_float(result.test_error),
+        int8_test_error=_maybe_float(result.int8_test_error), pruned_architecture=pruned,
+        pmu=None if resources is None else resources.pmu,
+        model_size=None if resources is None else resources.model_size,
+        macs=None if resources is None else resources.macs,
+        train_seconds=float(result.train_seconds), epochs=result.epochs, finished_at=now_iso(),
+    )
+
+
+def _maybe_float(value: Any) -> float | None:
+    return None if value is None else float(value)

@@ -1,0 +1,184 @@
+"""Executors run evaluation jobs asynchronously: submit, then wait for whichever finishes.
+
+The loop needs only :meth:`Executor.submit`, :meth:`Executor.wait` and ``capacity`` (how
+many trainings may be in flight), so μNAS's asynchronous steady state works the same on one
+core, a local process pool, or a Ray cluster. Registry as for data sets and screeners:
+``@register_executor("name")`` and :func:`create_executor`.
+
+* ``inprocess`` (default): one training at a time in this process; fully reproducible.
+* ``process``: a local pool of ``--workers`` spawned processes, each with an equal share of
+  the CPU threads (torch runs tiny networks faster on few threads than on contended ones).
+* ``ray``: one task per candidate on a Ray cluster (``--address auto`` or ``HOST:PORT``;
+  none starts a local one), one GPU per task when the cluster has GPUs.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+from collections.abc import Callable
+from typing import Any
+
+from munas.errors import UserError
+from munas.search.evaluation import EvaluationJob, EvaluationOutcome, evaluate
+
+
+class Executor:
+    """Base class. ``capacity`` is the number of jobs that may be in flight at once."""
+
+    capacity: int = 1
+
+    def __init__(self) -> None:
+        self.pending = 0
+
+    def submit(self, job: EvaluationJob) -> None:
+        raise NotImplementedError
+
+    def wait(self) -> EvaluationOutcome:
+        """Block until some submitted job finishes and return its outcome."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Stop workers; jobs still in flight are abandoned."""
+
+    def __enter__(self) -> "Executor":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+_REGISTRY: dict[str, Callable[..., Executor]] = {}
+
+
+def register_executor(name: str) -> Callable[[Callable[..., Executor]], Callable[..., Executor]]:
+    def decorate(factory: Callable[..., Executor]) -> Callable[..., Executor]:
+        _REGISTRY[name] = factory
+        return factory
+
+    return decorate
+
+
+def list_executors() -> list[str]:
+    return sorted(_REGISTRY)
+
+
+def create_executor(name: str, workers: int = 1, address: str | None = None) -> Executor:
+    if name not in _REGISTRY:
+        raise UserError(f"unknown executor {name!r}; choose one of {', '.join(list_executors())}")
+    if workers < 1:
+        raise UserError(f"--workers must be at least 1, got {workers}")
+    return _REGISTRY[name](workers=workers, address=address)
+
+
+@register_executor("inprocess")
+class InProcessExecutor(Executor):
+    """Trains in the calling process when the result is waited for (one at a time)."""
+
+    def __init__(self, workers: int = 1, address: str | None = None) -> None:
+        super().__init__()
+        if workers != 1:
+            raise UserError("--executor inprocess trains one candidate at a time; use --executor process "
+                            "for --workers > 1")
+        self._jobs: list[EvaluationJob] = []
+
+    def submit(self, job: EvaluationJob) -> None:
+        self._jobs.append(job)
+        self.pending += 1
+
+    def wait(self) -> EvaluationOutcome:
+        job = self._jobs.pop(0)
+        outcome = evaluate(job)
+        self.pending -= 1
+        return outcome
+
+
+def _init_worker(threads: int) -> None:
+    """Pool worker setup: the parent handles Ctrl-C, workers share the cores evenly."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    import torch
+
+    torch.set_num_threads(threads)
+
+
+@register_executor("process")
+class ProcessExecutor(Executor):
+    """A pool of spawned worker processes (spawn: safe with torch's threads, same on every OS)."""
+
+    def __init__(self, workers: int = 1, address: str | None = None) -> None:
+        import multiprocessing
+
+        super().__init__()
+        self.capacity = workers
+        threads = max(1, (os.cpu_count() or 1) // workers)
+        self._done: queue.Queue = queue.Queue()
+        self._pool = multiprocessing.get_context("spawn").Pool(workers, initializer=_init_worker,
+                                                                 initargs=(threads,))
+
+    def submit(self, job: EvaluationJob) -> None:
+        self._pool.apply_async(evaluate, (job,), callback=self._done.put,
+                               error_callback=lambda error: self._done.put((job, error)))
+        self.pending += 1
+
+    def wait(self) -> EvaluationOutcome:
+        while True:
+            try:  # a timeout keeps the main thread responsive to SIGINT/SIGTERM
+                item = self._done.get(timeout=0.2)
+                break
+            except queue.Empty:
+                continue
+        self.pending -= 1
+        if isinstance(item, tuple):  # the worker process itself failed (e.g. unpicklable result)
+            job, error = item
+            raise RuntimeError(f"worker failed on candidate {job.candidate_id}: {error}")
+        return item
+
+    def close(self) -> None:
+        self._pool.terminate()
+        self._pool.join()
+
+
+@register_executor("ray")
+class RayExecutor(Executor):
+    """One Ray task per candidate; GPUs are used one per task when the cluster has them."""
+
+    def __init__(self, workers: int = 1, address: str | None = None) -> None:
+        try:
+            import ray
+        except ImportError:
+            raise UserError("--executor ray needs Ray: pip install 'munas[ray]'") from None
+        super().__init__()
+        self._ray = ray
+        if not ray.is_initialized():
+            try:
+                ray.init(address=address, include_dashboard=False, log_to_driver=False,
+                         configure_logging=False)
+            except ConnectionError as error:
+                raise UserError(f"cannot reach the Ray cluster at {address!r} ({error}); "
+                                "start it with `ray start --head` or use --address auto") from None
+        gpus = int(ray.cluster_resources().get("GPU", 0))
+        self.capacity = workers if workers > 1 else max(1, gpus)
+        self._remote = ray.remote(num_cpus=1, num_gpus=1 if gpus else 0)(evaluate)
+        self._in_flight: dict[Any, EvaluationJob] = {}
+
+    def submit(self, job: EvaluationJob) -> None:
+        self._in_flight[self._remote.remote(job)] = job
+        self.pending += 1
+
+    def wait(self) -> EvaluationOutcome:
+        ready: list[Any] = []
+        while not ready:  # short waits keep SIGINT/SIGTERM responsive
+            ready, _ = self._ray.wait(list(self._in_flight), num_returns=1, timeout=0.5)
+        reference = ready[0]
+        job = self._in_flight.pop(reference)
+        self.pending -= 1
+        try:
+            return self._ray.get(reference)
+        except self._ray.exceptions.RayError as error:
+            raise RuntimeError(f"Ray task for candidate {job.candidate_id} failed: {error}") from None
+
+    def close(self) -> None:
+        for reference in self._in_flight:
+            self._ray.cancel(reference, force=True)
+        self._in_flight.clear()

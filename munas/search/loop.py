@@ -1,0 +1,195 @@
+"""The asynchronous search loop: propose, train on an executor, store, age (spec §4.2).
+
+One steady-state loop serves every executor: while a worker is free and the budget allows,
+propose and submit; otherwise wait for whichever training finishes, store it (one
+transaction with the loop state), and let it join the population. With the in-process
+executor the run is reproducible bit for bit, and a resumed run continues exactly as the
+uninterrupted one would have (the RNG state and next id are stored with every candidate;
+each candidate's training seed depends only on the run seed and its id).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from munas.errors import UserError
+from munas.search.aging_evolution import AgingEvolution
+from munas.search.candidates import Candidate, EvaluatedCandidate
+from munas.search.config import SearchConfig, SearchOptions, new_config, resumed_config, train_config_object
+from munas.search.evaluation import EvaluationJob, EvaluationOutcome, candidate_seed, load_cached_dataset, now_iso
+from munas.search.executors import create_executor
+from munas.search.interrupts import InterruptGuard, SearchInterrupted
+from munas.search.pareto import non_dominated_mask
+from munas.search.run import RunDirectory, default_run_name
+from munas.search.screening import create_screener
+from munas.search.store import RunStore
+
+
+@dataclass
+class SearchStats:
+    """What the progress display shows; updated after every finished candidate."""
+
+    budget: int
+    done: int = 0
+    feasible: int = 0
+    failed: int = 0
+    best: EvaluatedCandidate | None = None
+    hypervolume: float = 0.0
+    session_done: int = 0
+    session_seconds: float = 0.0
+    _front: list[np.ndarray] = field(default_factory=list, repr=False)
+
+    @property
+    def seconds_per_candidate(self) -> float | None:
+        return self.session_seconds / self.session_done if self.session_done else None
+
+    @property
+    def eta_seconds(self) -> float | None:
+        per = self.seconds_per_candidate
+        return None if per is None else per * max(0, self.budget - self.done)
+
+    def add(self, evaluated: EvaluatedCandidate, config: SearchConfig) -> None:
+        self.done += 1
+        if not evaluated.ok:
+            self.failed += 1
+            return
+        if not config.bounds.within(evaluated.objectives):
+            return
+        self.feasible += 1
+        if self.best is None or evaluated.val_error < self.best.val_error:  # type: ignore[operator]
+            self.best = evaluated
+        self._update_hypervolume(evaluated, config)
+
+    def _update_hypervolume(self, evaluated: EvaluatedCandidate, config: SearchConfig) -> None:
+        """Keep only the feasible front, so the hypervolume stays cheap on long runs."""
+        from munas.search.pareto import normalised_hypervolume
+
+        points = np.array(self._front + [np.asarray(evaluated.objectives)])
+        self._front = list(points[non_dominated_mask(points)])
+        self.hypervolume = normalised_hypervolume(np.array(self._front), config.bounds)
+
+
+class Reporter(Protocol):
+    def start(self, config: SearchConfig, stats: SearchStats) -> None: ...
+    def update(self, evaluated: EvaluatedCandidate, stats: SearchStats) -> None: ...
+    def stop(self) -> None: ...
+
+
+@dataclass
+class SearchResult:
+    config: SearchConfig
+    run: RunDirectory
+    candidates: list[EvaluatedCandidate]
+    stats: SearchStats
+    interrupted_by: int | None = None
+    """The signal number that stopped the search, or None when the budget was spent."""
+
+
+def _merge(candidate_id: int, candidate: Candidate, submitted_at: str, outcome: EvaluationOutcome) -> EvaluatedCandidate:
+    return EvaluatedCandidate(
+        id=candidate_id, parent_id=candidate.parent_id, architecture=candidate.architecture,
+        sparsity=candidate.sparsity, status=outcome.status, message=outcome.message, val_error=outcome.val_error,
+        test_error=outcome.test_error, int8_test_error=outcome.int8_test_error,
+        pruned_architecture=outcome.pruned_architecture, pmu=outcome.pmu, model_size=outcome.model_size,
+        macs=outcome.macs, train_seconds=outcome.train_seconds, epochs=outcome.epochs,
+        predicted_error=candidate.predicted_error, predicted_error_std=candidate.predicted_error_std,
+        submitted_at=submitted_at, finished_at=outcome.finished_at,
+    )
+
+
+def _log_line(evaluated: EvaluatedCandidate) -> str:
+    if not evaluated.ok:
+        return f"candidate {evaluated.id} (parent {evaluated.parent_id}) {evaluated.status}: {evaluated.message}"
+    return (f"candidate {evaluated.id} (parent {evaluated.parent_id}) val_error={evaluated.val_error:.4f} "
+            f"test_error={evaluated.test_error} int8_test_error={evaluated.int8_test_error} pmu={evaluated.pmu} "
+            f"size={evaluated.model_size} macs={evaluated.macs} sparsity={evaluated.sparsity} "
+            f"train_seconds={evaluated.train_seconds:.2f}")
+
+
+def prepare_run(options: SearchOptions, resume: bool, runs_root: str | Path | None = None) -> tuple[RunDirectory, SearchConfig]:
+    """Validate the options and resolve the configuration before anything is written."""
+    if resume and not options.run:
+        raise UserError("--resume needs --run NAME (the name printed when the search started)")
+    name = options.run or default_run_name(options.dataset or "digits")
+    run = RunDirectory(name, runs_root)
+    if resume:
+        if not run.exists():
+            raise UserError(f"run {name!r} does not exist in {run.root}; drop --resume to start it")
+        return run, resumed_config(SearchConfig.from_dict(run.read_config()), options)
+    if run.exists():
+        raise UserError(f"run {name!r} already exists in {run.root}; add --resume to continue it, or choose another --run")
+    return run, new_config(options, name)
+
+
+def run_search(options: SearchOptions, resume: bool = False, reporter: Reporter | None = None,
+               runs_root: str | Path | None = None) -> SearchResult:
+    """Run (or resume) a search to its budget; returns early, cleanly, on SIGINT/SIGTERM."""
+    from munas.space.morphisms import random_child
+    from munas.space.sampling import random_architecture
+
+    run, config = prepare_run(options, resume, runs_root)
+    dataset = load_cached_dataset(config.dataset, config.data_dir)
+    screener = create_screener(config.surrogate, children_per_step=config.screen)
+    with run:
+        if not resume and run.exists():  # another process created it between our check and the lock
+            raise UserError(f"run {run.name!r} already exists; add --resume to continue it")
+        run.write_config(config.to_dict())
+        train_config = train_config_object(config.dataset, config.epochs)
+        logger = run.logger()
+        rng = np.random.default_rng(config.seed)
+        evolution = AgingEvolution(config, tuple(dataset.input_shape), dataset.num_classes, screener, rng,
+                                   random_architecture, random_child)
+        stats = SearchStats(budget=config.budget)
+        with RunStore(run.database) as store, InterruptGuard() as guard:
+            history = store.candidates()
+            if history:
+                state = store.state()
+                evolution.restore(history, state["next_id"], state["rng"])
+                screener.observe(history)
+                for evaluated in history:
+                    stats.add(evaluated, config)
+            logger.info("%s run %s: %s", "resumed" if history else "started", run.name, config.to_dict())
+            result = SearchResult(config, run, evolution.history, stats)
+            executor = None
+            try:
+                executor = create_executor(config.executor, config.workers, config.address)
+                if reporter:
+                    reporter.start(config, stats)
+                in_flight: dict[int, tuple[Candidate, str]] = {}
+                started = time.perf_counter()
+                while len(evolution.history) < config.budget:
+                    while executor.pending < executor.capacity and evolution.may_propose(executor.pending):
+                        candidate_id, candidate = evolution.propose(executor.pending)
+                        in_flight[candidate_id] = (candidate, now_iso())
+                        executor.submit(EvaluationJob(candidate_id, candidate.architecture, candidate.sparsity,
+                                                      config.dataset, config.data_dir, train_config,
+                                                      candidate_seed(config.seed, candidate_id), config.accounting))
+                    outcome = executor.wait()
+                    candidate, submitted_at = in_flight.pop(outcome.candidate_id)
+                    evaluated = _merge(outcome.candidate_id, candidate, submitted_at, outcome)
+                    with guard.critical():
+                        store.add(evaluated, evolution.state())
+                        evolution.record(evaluated)
+                        logger.info(_log_line(evaluated))
+                    screener.observe([evaluated])
+                    stats.session_done += 1
+                    stats.session_seconds = time.perf_counter() - started
+                    stats.add(evaluated, config)
+                    if reporter:
+                        reporter.update(evaluated, stats)
+                logger.info("finished: %d candidates", len(evolution.history))
+            except SearchInterrupted as interrupt:
+                result.interrupted_by = interrupt.signum
+                logger.info("interrupted by %s after %d candidates", interrupt, len(evolution.history))
+            finally:
+                if executor is not None:
+                    executor.close()
+                if reporter:
+                    reporter.stop()
+                run.close_logger()
+    return result

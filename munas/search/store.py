@@ -1,0 +1,148 @@
+"""The run store: every finished candidate of a run in one SQLite file, crash-safe.
+
+The database is in WAL mode with ``synchronous=FULL``, and each finished candidate is ONE
+transaction that inserts its row and the loop's state after it (the RNG state and the next
+candidate id). So a SIGKILL at any moment leaves either the whole record or none of it,
+and ``--resume`` restarts from exactly the state that produced the last stored candidate
+(spec quirk 22: the reference saved only every 5th result and no RNG state). Readers (the
+``pareto`` command) can open the file while a search writes it. Only bound parameters are
+used in SQL.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from munas.errors import UserError
+from munas.search.candidates import EvaluatedCandidate
+from munas.space.architecture import ArchitectureError, parse_architecture
+
+SCHEMA_VERSION = 1
+_COLUMNS = ("id", "parent_id", "status", "message", "architecture", "sparsity", "pruned_architecture", "val_error",
+            "test_error", "int8_test_error", "pmu", "model_size", "macs", "train_seconds", "epochs",
+            "predicted_error", "predicted_error_std", "submitted_at", "finished_at")
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS candidates (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,   -- completion order
+    id INTEGER NOT NULL UNIQUE,              -- candidate id, assigned when proposed
+    parent_id INTEGER,
+    status TEXT NOT NULL,
+    message TEXT NOT NULL,
+    architecture TEXT NOT NULL,
+    sparsity REAL,
+    pruned_architecture TEXT,
+    val_error REAL,
+    test_error REAL,
+    int8_test_error REAL,
+    pmu INTEGER,
+    model_size INTEGER,
+    macs INTEGER,
+    train_seconds REAL NOT NULL,
+    epochs INTEGER,
+    predicted_error REAL,
+    predicted_error_std REAL,
+    submitted_at TEXT NOT NULL,
+    finished_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+class StoreError(UserError):
+    """The run database cannot be read (corrupt, or from another version)."""
+
+
+class RunStore:
+    """Append-only store of evaluated candidates plus the loop state that goes with them."""
+
+    def __init__(self, path: str | Path, readonly: bool = False) -> None:
+        self.path = Path(path)
+        try:
+            if readonly:
+                if not self.path.is_file():
+                    raise StoreError(f"{self.path} does not exist; the run has no results yet")
+                self._db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+            else:
+                self._db = sqlite3.connect(self.path, isolation_level=None)
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=FULL")
+                self._db.executescript(_SCHEMA)
+                version = self._db.execute("PRAGMA user_version").fetchone()[0]
+                if version == 0:
+                    self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+                elif version != SCHEMA_VERSION:
+                    raise StoreError(f"{self.path} has schema version {version}, expected {SCHEMA_VERSION}")
+            self._db.execute("PRAGMA busy_timeout=10000")
+        except sqlite3.DatabaseError as error:
+            raise StoreError(f"{self.path} is not a readable run database ({error})") from None
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> "RunStore":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def add(self, candidate: EvaluatedCandidate, state: dict[str, Any]) -> None:
+        """Store one finished candidate and the loop state after it, atomically."""
+        row = _to_row(candidate)
+        placeholders = ", ".join("?" for _ in _COLUMNS)
+        with self._transaction() as db:
+            db.execute(f"INSERT INTO candidates ({', '.join(_COLUMNS)}) VALUES ({placeholders})", row)
+            db.executemany("INSERT INTO state (key, value) VALUES (?, ?) "
+                           "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                           [(key, json.dumps(value)) for key, value in state.items()])
+
+    def candidates(self) -> list[EvaluatedCandidate]:
+        """Every stored candidate, in completion order."""
+        try:
+            rows = self._db.execute(f"SELECT {', '.join(_COLUMNS)} FROM candidates ORDER BY seq").fetchall()
+        except sqlite3.DatabaseError as error:
+            raise StoreError(f"{self.path} cannot be read ({error})") from None
+        return [_from_row(row, self.path) for row in rows]
+
+    def count(self) -> int:
+        return int(self._db.execute("SELECT COUNT(*) FROM candidates").fetchone()[0])
+
+    def state(self) -> dict[str, Any]:
+        rows = self._db.execute("SELECT key, value FROM state").fetchall()
+        return {key: json.loads(value) for key, value in rows}
+
+
+def _json_or_none(architecture: Any) -> str | None:
+    return None if architecture is None else architecture.to_json(sort_keys=True)
+
+
+def _to_row(c: EvaluatedCandidate) -> tuple:
+    return (c.id, c.parent_id, c.status, c.message, _json_or_none(c.architecture), c.sparsity,
+            _json_or_none(c.pruned_architecture), c.val_error, c.test_error, c.int8_test_error, c.pmu,
+            c.model_size, c.macs, c.train_seconds, c.epochs, c.predicted_error, c.predicted_error_std,
+            c.submitted_at, c.finished_at)
+
+
+def _from_row(row: tuple, path: Path) -> EvaluatedCandidate:
+    values = dict(zip(_COLUMNS, row))
+    try:
+        values["architecture"] = parse_architecture(json.loads(values["architecture"]))
+        if values["pruned_architecture"] is not None:
+            values["pruned_architecture"] = parse_architecture(json.loads(values["pruned_architecture"]))
+    except (ArchitectureError, json.JSONDecodeError) as error:
+        raise StoreError(f"{path}: candidate {values['id']} has an unreadable architecture ({error})") from None
+    return EvaluatedCandidate(**values)
