@@ -28,7 +28,7 @@ def source_fingerprint(sources: Sequence[Path]) -> list[tuple[str, int, int]]:
     fingerprint = []
     for path in sources:
         stat = path.stat()
-        fingerprint.append((str(path.resolve()), stat.st_size, stat.st_mtime_ns))
+        fingerprint.append((os.path.abspath(path), stat.st_size, stat.st_mtime_ns))
     return fingerprint
 
 
@@ -53,6 +53,9 @@ def cached_arrays(name: str, version: int, sources: Sequence[Path], compute: Cal
             pass
     arrays = compute()
     _write(path, arrays)
+    for old in path.parent.glob(f"{name}-*.npz"):
+        if old != path and old.name.rsplit("-", 1)[0] == name:
+            old.unlink(missing_ok=True)
     return arrays
 
 
@@ -70,7 +73,3 @@ def _write(path: Path, arrays: Arrays) -> None:
         return
     finally:
         Path(temp_name).unlink(missing_ok=True)
-    prefix = path.name.rsplit("-", 1)[0] + "-"
-    for old in path.parent.glob(f"{prefix}*.npz"):
-        if old != path and old.name.rsplit("-", 1)[0] + "-" == prefix:
-            old.unlink(missing_ok=True)

@@ -106,9 +106,8 @@ def load_cifar10(data_dir: Path, download: bool) -> Dataset:
         notes += "; missing: " + ", ".join(missing)
     x = np.concatenate([images for images, _ in parts])
     y = np.concatenate([labels for _, labels in parts])
-    x_train, y_train, x_val, y_val = stratified_split(x, y, 0.1, str(folder))
-    splits = {"train": (x_train, y_train), "val": (x_val, y_val), "test": (x_test, y_test)}
-    normalised = {split: ((images.astype(np.float32) / 255.0 - MEAN) / STD, labels)
-                  for split, (images, labels) in splits.items()}
-    return make_dataset("cifar10", normalised, num_classes=10,
+    train_indices, val_indices = stratified_split(np.arange(len(y)), y, 0.1, str(folder))
+    x, x_test = ((images.astype(np.float32) / 255.0 - MEAN) / STD for images in (x, x_test))
+    parts = {"train": (x, y, train_indices), "val": (x, y, val_indices), "test": (x_test, y_test, np.arange(len(y_test)))}
+    return make_dataset("cifar10", parts, num_classes=10,
                         augmentation=Augmentation(horizontal_flip=True, shift_pixels=4), notes=notes)

@@ -58,21 +58,26 @@ class Dataset:
 
 def make_dataset(
     name: str,
-    splits: dict[str, tuple[np.ndarray, np.ndarray]],
+    parts: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]],
     num_classes: int,
     augmentation: Augmentation | None = None,
     notes: str = "",
 ) -> Dataset:
-    """Build a :class:`Dataset` from NHWC numpy images and integer labels per split.
+    """Build a :class:`Dataset` from NHWC numpy images, labels and the indices of each split.
 
-    ``splits`` maps ``"train"``, ``"val"`` and ``"test"`` to ``(x, y)`` with ``x`` of shape
-    (n, h, w, c), already scaled. Converting in one place keeps every loader's output identical
-    in layout and dtype.
+    ``parts`` maps ``"train"``, ``"val"`` and ``"test"`` to ``(x, y, indices)``: ``x`` of shape
+    (n, h, w, c), already scaled, and the rows of it that form the split (two splits may share
+    one pool of images). Converting in one place keeps every loader's output identical in layout
+    and dtype; each pool is converted to NCHW float32 once and the splits are gathered from it.
     """
+    pools: dict[int, torch.Tensor] = {}
     tensors: dict[str, torch.Tensor] = {}
     for split in ("train", "val", "test"):
-        x, y = splits[split]
-        tensors[f"x_{split}"] = torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2), dtype=np.float32))
-        tensors[f"y_{split}"] = torch.from_numpy(np.asarray(y, dtype=np.int64))
+        x, y, indices = parts[split]
+        if id(x) not in pools:
+            pools[id(x)] = torch.from_numpy(np.asarray(x, dtype=np.float32)).permute(0, 3, 1, 2)
+        index = torch.from_numpy(np.asarray(indices, dtype=np.int64))
+        tensors[f"x_{split}"] = pools[id(x)].index_select(0, index).contiguous()
+        tensors[f"y_{split}"] = torch.from_numpy(np.asarray(y, dtype=np.int64)).index_select(0, index)
     return Dataset(name=name, num_classes=num_classes, augmentation=augmentation or Augmentation(), notes=notes,
                    **tensors)

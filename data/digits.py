@@ -12,7 +12,7 @@ import numpy as np
 
 from data.dataset import Dataset, make_dataset
 from data.registry import register_dataset
-from data.splits import stratified_split
+from data.splits import train_val_test
 
 
 @register_dataset("digits", input_shape=(8, 8, 1), num_classes=10,
@@ -24,7 +24,5 @@ def load_digits(data_dir: Path, download: bool) -> Dataset:
     bunch = sklearn_digits()
     x = (bunch.images.astype(np.float32) / 16.0)[..., None]
     y = bunch.target.astype(np.int64)
-    x_rest, y_rest, x_test, y_test = stratified_split(x, y, 0.2, "scikit-learn digits")
-    x_train, y_train, x_val, y_val = stratified_split(x_rest, y_rest, 0.1, "scikit-learn digits")
-    return make_dataset("digits", {"train": (x_train, y_train), "val": (x_val, y_val), "test": (x_test, y_test)},
-                        num_classes=10)
+    split = train_val_test(y, test=0.2, val=0.1, where="scikit-learn digits")
+    return make_dataset("digits", {name: (x, y, indices) for name, indices in split.items()}, num_classes=10)

@@ -71,8 +71,8 @@ def load_idx_dataset(
         arrays = cached_arrays(name, IDX_LOADER_VERSION, sources, decode)
     x = (arrays["train_images"].astype(np.float32) / 255.0)[..., None]
     y = arrays["train_labels"].astype(np.int64)
-    x_train, y_train, x_val, y_val = stratified_split(x, y, 0.1, str(data_dir / files["train_images"].path))
+    train_indices, val_indices = stratified_split(np.arange(len(y)), y, 0.1, str(data_dir / files["train_images"].path))
     x_test = (arrays["test_images"].astype(np.float32) / 255.0)[..., None]
     y_test = arrays["test_labels"].astype(np.int64)
-    return make_dataset(name, {"train": (x_train, y_train), "val": (x_val, y_val), "test": (x_test, y_test)},
-                        num_classes=10, augmentation=augmentation)
+    parts = {"train": (x, y, train_indices), "val": (x, y, val_indices), "test": (x_test, y_test, np.arange(len(y_test)))}
+    return make_dataset(name, parts, num_classes=10, augmentation=augmentation)

@@ -11,23 +11,32 @@ SPLIT_SEED = 0
 
 
 def stratified_split(
-    x: np.ndarray, y: np.ndarray, held_out: int | float, where: str
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Split off ``held_out`` samples (a count, or a fraction of ``len(y)``), stratified by label.
+    indices: np.ndarray, y: np.ndarray, held_out: int | float, where: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Split ``indices`` into (kept, held), holding out ``held_out`` of them, stratified by ``y[indices]``.
 
-    Uses scikit-learn's ``train_test_split`` with seed 0, the split the μNAS configurations use.
-    Returns ``(x_kept, y_kept, x_held, y_held)``. A class too small to appear on both sides is a
-    :class:`DataError` naming ``where`` the data came from.
+    ``held_out`` is a count or a fraction. Uses scikit-learn's ``train_test_split`` with seed 0,
+    the split the μNAS configurations use, on indices only so no image is copied. A class too
+    small to appear on both sides is a :class:`DataError` naming ``where`` the data came from.
     """
-    counts = np.bincount(y)
+    labels = y[indices]
+    counts = np.bincount(labels)
     present = counts[counts > 0]
-    if len(present) < 2 and len(y) > 0:
-        raise DataError(f"{where}: all {len(y)} samples have one label; a data set needs at least two classes")
+    if len(present) < 2:
+        raise DataError(f"{where}: all {len(labels)} samples have one label; a data set needs at least two classes")
     try:
-        kept_x, held_x, kept_y, held_y = train_test_split(
-            x, y, test_size=held_out, stratify=y, random_state=SPLIT_SEED, shuffle=True)
+        kept, held = train_test_split(indices, test_size=held_out, stratify=labels, random_state=SPLIT_SEED)
     except ValueError as error:
         smallest = int(np.flatnonzero(counts == present.min())[0])
-        raise DataError(f"{where}: cannot split {len(y)} samples into stratified parts ({error}); class {smallest} "
-                        f"has only {present.min()} sample(s): add more samples of each class") from error
-    return kept_x, kept_y, held_x, held_y
+        raise DataError(f"{where}: cannot split {len(labels)} samples into stratified parts ({error}); class "
+                        f"{smallest} has only {present.min()} sample(s): add more samples of each class") from error
+    return kept, held
+
+
+def train_val_test(
+    y: np.ndarray, test: int | float, val: int | float, where: str
+) -> dict[str, np.ndarray]:
+    """Indices of a fixed split of one pool: ``test`` held out first, then ``val`` from the rest."""
+    rest, test_indices = stratified_split(np.arange(len(y)), y, test, where)
+    train_indices, val_indices = stratified_split(rest, y, val, where)
+    return {"train": train_indices, "val": val_indices, "test": test_indices}
