@@ -12,6 +12,7 @@ import typer
 
 from munas.commands import resources
 from munas.commands import pareto, search
+from munas.commands import train_surrogate
 from munas.commands.output import report_error
 from munas.errors import UserError
 
@@ -31,6 +32,7 @@ def _group() -> None:
 app.command("resources")(resources.resources_command)
 app.command("search")(search.search_command)
 app.command("pareto")(pareto.pareto_command)
+app.command("train-surrogate")(train_surrogate.train_surrogate_command)
 
 
 def main() -> None:

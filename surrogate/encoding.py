@@ -103,15 +103,17 @@ def encode(architecture: Architecture, sparsity: float | None = None, resources:
     Args:
         architecture: the (unpruned) candidate, as the search proposes it.
         sparsity: its pruning target in [0, 1); ``None`` (no pruning) counts as 0.
-        resources: its exact ``tflm`` resources if the caller has them already (the search
-            does); computed otherwise.
+        resources: its exact resources if the caller has them already (the search does).
+            They are used only if they are ``tflm`` ones, i.e. agree with the ``tflm`` graph's
+            model size and MACs (a search may use the ``munas`` profile); otherwise the
+            ``tflm`` resources are computed, so the features never mix profiles.
 
     Returns:
         ``Data`` with ``x`` [num_ops, len(NODE_FEATURES)], ``edge_index`` [2, 2*num_dataflow_edges],
         ``edge_attr`` [2*num_dataflow_edges, 2] and ``graph_attr`` [1, len(GRAPH_FEATURES)].
     """
     graph = build_graph(architecture, "tflm")
-    if resources is None:
+    if resources is None or (resources.model_size, resources.macs) != (graph.model_size, graph.macs):
         resources = compute_resources(architecture, "tflm")
     s = float(sparsity or 0.0)
     x = torch.tensor([_node_features(graph, i, op) for i, op in enumerate(graph.ops)], dtype=torch.float32)

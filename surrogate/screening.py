@@ -48,8 +48,6 @@ class GNNScreener(Screener):
         retrain_every: refit after this many new successful trainings.
         kappa: optimism, in ensemble standard deviations.
         init: a surrogate file to start from (``train-surrogate --out``).
-        accounting: profile of the ``Candidate.resources`` the search computes; the
-            encoding always uses ``tflm`` and reuses them only when they are ``tflm``.
         training: fit settings (members, epochs, ...).
         rng: randomness of the fits.
     """
@@ -61,7 +59,6 @@ class GNNScreener(Screener):
         retrain_every: int = 5,
         kappa: float = 0.5,
         init: str | Path | None = None,
-        accounting: str = "tflm",
         training: TrainingConfig | None = None,
         rng: np.random.Generator | None = None,
     ) -> None:
@@ -75,7 +72,6 @@ class GNNScreener(Screener):
         self.min_evaluations = min_evaluations
         self.retrain_every = retrain_every
         self.kappa = kappa
-        self.accounting = accounting
         self.rng = rng if rng is not None else np.random.default_rng(0)
         self.ensemble: SurrogateEnsemble | None = load_ensemble(init) if init is not None else None
         training = training or TrainingConfig()
@@ -114,8 +110,7 @@ class GNNScreener(Screener):
         """Ensemble prediction of the children's validation errors (one batched forward pass)."""
         if self.ensemble is None:
             raise RuntimeError("the surrogate has not been fitted yet")
-        reuse = self.accounting == "tflm"
-        graphs = [encode(c.architecture, c.sparsity, c.resources if reuse else None) for c in children]
+        graphs = [encode(c.architecture, c.sparsity, c.resources) for c in children]
         return self.ensemble.predict(graphs)
 
     def choose(self, children: Sequence[Candidate], fitness: ScalarisedFitness) -> int:
