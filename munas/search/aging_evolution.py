@@ -30,6 +30,8 @@ from munas.search.config import SearchConfig
 from munas.search.fitness import ScalarisedFitness, random_fitness
 from munas.search.screening import Screener
 from munas.space.architecture import Architecture
+from munas.space.sampling import child_sparsity as evolve_sparsity
+from munas.space.sampling import random_sparsity
 
 RandomArchitecture = Callable[[tuple[int, int, int], int, np.random.Generator], Architecture]
 Morph = Callable[[Architecture, np.random.Generator], Architecture]
@@ -54,7 +56,7 @@ def initial_sparsity(sparsity_range: tuple[float, float] | None, rng: np.random.
     """``U(min, max)`` for a random point (spec §4.4); None when pruning is off."""
     if sparsity_range is None:
         return None
-    return float(rng.uniform(*sparsity_range))
+    return random_sparsity(rng, *sparsity_range)
 
 
 def child_sparsity(parent: float | None, sparsity_range: tuple[float, float] | None, sigma: float,
@@ -64,7 +66,7 @@ def child_sparsity(parent: float | None, sparsity_range: tuple[float, float] | N
         return None
     if parent is None:  # a parent trained without pruning: start the child anywhere in range
         return initial_sparsity(sparsity_range, rng)
-    return float(np.clip(parent + rng.normal(0.0, sigma), *sparsity_range))
+    return evolve_sparsity(parent, rng, *sparsity_range, sigma=sigma)
 
 
 class AgingEvolution:
