@@ -49,7 +49,7 @@ class DatasetSource:
 
 
 _REGISTRY: dict[str, DatasetSource] = {}
-_BUILTIN_MODULES = ("data.digits", "data.mnist", "data.fashion_mnist", "data.cifar10", "data.chars74k")
+_BUILTIN_MODULES = ("data.digits", "data.mnist", "data.fashion_mnist", "data.cifar10", "data.chars74k", "data.speech_commands")
 
 
 def register_dataset(
