@@ -6,7 +6,6 @@ that matter; the MAE says whether the predicted values are usable as errors too.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
@@ -25,9 +24,6 @@ class Scores:
         return asdict(self)
 
 
-def _correlation(value: float) -> float:
-    """A constant prediction has no defined correlation; it ranks nothing, so count it as 0."""
-    return 0.0 if value is None or math.isnan(value) else float(value)
 
 
 def score(predicted: Sequence[float] | np.ndarray, true: Sequence[float] | np.ndarray) -> Scores:
@@ -36,8 +32,11 @@ def score(predicted: Sequence[float] | np.ndarray, true: Sequence[float] | np.nd
     true = np.asarray(true, dtype=float)
     if predicted.shape != true.shape or predicted.ndim != 1 or len(true) < 2:
         raise ValueError(f"need two 1-d arrays of the same length >= 2, got {predicted.shape} and {true.shape}")
+    mae = float(mean_absolute_error(true, predicted))
+    if np.ptp(predicted) == 0 or np.ptp(true) == 0:
+        return Scores(kendall_tau=0.0, spearman_rho=0.0, mae=mae)  # a constant ranks nothing: no correlation
     return Scores(
-        kendall_tau=_correlation(kendalltau(predicted, true).statistic),
-        spearman_rho=_correlation(spearmanr(predicted, true).statistic),
-        mae=float(mean_absolute_error(true, predicted)),
+        kendall_tau=float(kendalltau(predicted, true).statistic),
+        spearman_rho=float(spearmanr(predicted, true).statistic),
+        mae=mae,
     )
