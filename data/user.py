@@ -1,0 +1,128 @@
+"""The user's own data set, given as a path instead of a name.
+
+* An ``.npz`` file with ``x_train, y_train, x_test, y_test``: images (n, h, w) or (n, h, w, c)
+  (channels last, as Keras stores them), integer labels 0..k-1. ``uint8`` images are scaled by
+  1/255, other numeric types are used as they are. 10 % of the training set (stratified, seed 0)
+  becomes the validation set. Read with ``allow_pickle=False``: an ``.npz`` cannot run code.
+* A folder with one sub-folder of images per class (labels in sorted folder-name order). Images
+  are resized (bilinear) to the most common size among them, kept grey-scale when all are grey,
+  else RGB, and scaled by 1/255; the split is 20 % test, then 10 % of the rest as validation,
+  stratified with seed 0.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import zipfile
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from data.cache import cached_arrays
+from data.dataset import Dataset, make_dataset
+from data.errors import DataError
+from data.images import IMAGE_SUFFIXES, load_resized_images
+from data.splits import stratified_split, train_val_test
+
+NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
+FOLDER_LOADER_VERSION = 1
+GREY_MODES = {"1", "L", "LA", "I", "I;16", "F"}
+
+
+def load_user_dataset(path: Path) -> Dataset:
+    """Load ``path`` as an ``.npz`` file or as a folder of class sub-folders (see the module docstring)."""
+    if path.is_dir():
+        return load_image_folder(path)
+    return load_npz(path)
+
+
+def _images(array: np.ndarray, key: str, path: Path) -> np.ndarray:
+    if array.ndim == 3:
+        array = array[..., None]
+    if array.ndim != 4 or not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
+        raise DataError(f"{path}: {key} must be numeric images of shape (n, h, w) or (n, h, w, c), "
+                        f"got {array.dtype} {array.shape}")
+    images = array.astype(np.float32) / np.float32(255.0) if array.dtype == np.uint8 else array.astype(np.float32)
+    if not np.isfinite(images).all():
+        raise DataError(f"{path}: {key} contains NaN or infinite values; clean the data first")
+    return images
+
+
+def _labels(array: np.ndarray, key: str, count: int, path: Path) -> np.ndarray:
+    integral = np.issubdtype(array.dtype, np.integer) or (
+        np.issubdtype(array.dtype, np.floating) and np.all(np.isfinite(array)) and np.all(array == np.round(array)))
+    if array.ndim != 1 or len(array) != count or not integral or (len(array) and array.min() < 0):
+        raise DataError(f"{path}: {key} must be {count} integer labels 0..k-1 (one per image), "
+                        f"got {array.dtype} {array.shape}")
+    return array.astype(np.int64)
+
+
+def load_npz(path: Path) -> Dataset:
+    """Load an ``.npz`` with ``x_train, y_train, x_test, y_test``; any problem is a one-line DataError."""
+    try:
+        with np.load(path, allow_pickle=False) as stored:
+            if not isinstance(stored, np.lib.npyio.NpzFile):
+                raise DataError(f"{path}: a single array, not an .npz archive; save the four arrays with "
+                                f"np.savez(path, {'=..., '.join(NPZ_KEYS)}=...)")
+            missing = [key for key in NPZ_KEYS if key not in stored.files]
+            if missing:
+                raise DataError(f"{path}: missing array(s) {', '.join(missing)} (found: {', '.join(stored.files) or 'none'}); "
+                                f"the .npz needs {', '.join(NPZ_KEYS)}")
+            arrays = {key: stored[key] for key in NPZ_KEYS}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
+        raise DataError(f"{path}: not a readable .npz file ({error}); write it with np.savez and arrays of "
+                        "numbers only (object arrays are refused)") from error
+    x = {split: _images(arrays[f"x_{split}"], f"x_{split}", path) for split in ("train", "test")}
+    y = {split: _labels(arrays[f"y_{split}"], f"y_{split}", len(x[split]), path) for split in ("train", "test")}
+    if x["train"].shape[1:] != x["test"].shape[1:]:
+        raise DataError(f"{path}: x_train images are {x['train'].shape[1:]} but x_test images are "
+                        f"{x['test'].shape[1:]}; both must have the same (h, w, c)")
+    train_indices, val_indices = stratified_split(np.arange(len(y["train"])), y["train"], 0.1, str(path))
+    num_classes = int(max(y["train"].max(), y["test"].max(initial=0))) + 1
+    parts = {"train": (x["train"], y["train"], train_indices), "val": (x["train"], y["train"], val_indices),
+             "test": (x["test"], y["test"], np.arange(len(y["test"])))}
+    return make_dataset(path.stem, parts, num_classes=num_classes, notes=f"user data set {path}")
+
+
+def class_folders(root: Path) -> list[tuple[str, list[Path]]]:
+    """(class name, sorted image paths) of each sub-folder holding images, by sorted name."""
+    classes = []
+    for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        images = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+        if images:
+            classes.append((folder.name, images))
+    return classes
+
+
+def _size_and_mode(path: Path) -> tuple[tuple[int, int], str]:
+    try:
+        with Image.open(path) as image:
+            return (image.height, image.width), image.mode
+    except (OSError, UnidentifiedImageError) as error:
+        raise DataError(f"{path}: cannot read the image ({error}); replace or remove the file") from error
+
+
+def load_image_folder(root: Path) -> Dataset:
+    """Load a folder of class sub-folders of images (see the module docstring)."""
+    classes = class_folders(root)
+    if not classes:
+        raise DataError(f"{root} has no class sub-folders with images; put one sub-folder of images per class "
+                        f"in it (e.g. {root / 'cat' / '001.png'})")
+    if len(classes) < 2:
+        raise DataError(f"{root} has only one class sub-folder ({classes[0][0]}); a classifier needs at least two")
+    paths = [path for _, images in classes for path in images]
+    y = np.array([label for label, (_, images) in enumerate(classes) for _ in images], dtype=np.int64)
+    headers = [_size_and_mode(path) for path in paths]
+    (height, width), _ = Counter(size for size, _ in headers).most_common(1)[0]
+    mode = "L" if all(mode in GREY_MODES for _, mode in headers) else "RGB"
+    key = hashlib.sha256(os.path.abspath(root).encode()).hexdigest()[:12]
+    arrays = cached_arrays(f"folder_{key}", FOLDER_LOADER_VERSION, paths, lambda: {
+        "x": load_resized_images(paths, height, width, mode, f"decoding {root.name}") / np.float32(255.0)})
+    split = train_val_test(y, test=0.2, val=0.1, where=str(root))
+    names = ", ".join(name for name, _ in classes)
+    notes = f"user data set {root}: {len(paths)} images, {height}x{width} {mode}; classes in label order: {names}"
+    return make_dataset(root.name, {name: (arrays["x"], y, indices) for name, indices in split.items()},
+                        num_classes=len(classes), notes=notes)
