@@ -1,0 +1,215 @@
+"""The torch network of an architecture, built op by op from its operator graph.
+
+Building from :func:`munas.resources.graph.build_graph` (``tflm`` profile) rather than from the
+document means the trained network is, by construction, the network whose PMU, size and MACs
+are reported: same kernels (clipped to the input), same floor pooling, same zero-padded Adds.
+
+Conventions (fixed, because pruning and int8 export rely on them):
+
+* Activations are NCHW tensors (any memory format; the trainer uses ``channels_last``).
+* **Flatten is NHWC order** (feature index ``(h * W + w) * C + c``), as in the Keras/TFLite
+  network the μNAS resource model describes. With ``channels_last`` memory this flatten is a
+  free view, and an exported dense kernel needs no permutation.
+* The graph folds BatchNorm into the conv (``Op.weights + Op.biases``); here BatchNorm is a
+  separate module whose 2·C affine parameters are *not* part of the op's count.
+* Dropout (training only) runs before every hidden dense layer, never before the logits.
+
+Structured pruning masks a channel at the *output* of the op that produces it (after BN and
+ReLU), so a removed channel is exactly zero downstream and physically deleting it changes
+nothing. The mask is applied with a straight-through gradient: the forward pass is the sparse
+network, the backward pass hands the gradient at that sparse point to the dense parameters,
+which is the feedback of Dynamic Pruning with Feedback (pruned channels may regrow).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from munas.resources.graph import Op, OperatorGraph, build_graph
+from munas.space.architecture import Architecture
+
+BN_MOMENTUM = 0.01  # Keras momentum 0.99
+BN_EPS = 1e-3
+
+
+class _StraightThroughMask(torch.autograd.Function):
+    """Forward ``x * mask``; backward passes the gradient unmasked (DPF feedback)."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        return x * mask
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):  # type: ignore[override]
+        return grad, None
+
+
+class _Masked(nn.Module):
+    """Base for ops whose output channels (or units) a pruning mask may switch off."""
+
+    mask_shape: tuple[int, ...] = (1, -1)
+    """How a 1-D channel mask broadcasts over this op's output."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.mask: torch.Tensor | None = None
+
+    def set_mask(self, mask: torch.Tensor | None) -> None:
+        """``mask``: 1-D 0/1 float tensor over output channels, or None for dense."""
+        self.mask = None if mask is None else mask.reshape(self.mask_shape)
+
+    def _apply_mask(self, y: torch.Tensor) -> torch.Tensor:
+        if self.mask is None:
+            return y
+        return _StraightThroughMask.apply(y, self.mask)
+
+
+class ConvUnit(_Masked):
+    """Conv2D / 1x1 / depthwise conv (valid padding, bias), optional BatchNorm and ReLU."""
+
+    mask_shape = (1, -1, 1, 1)
+
+    def __init__(self, op: Op):
+        super().__init__()
+        groups = op.in_channels if op.kind == "DWConv2D" else 1
+        self.conv = nn.Conv2d(op.in_channels, op.out_channels, op.kernel, op.stride, padding=0, groups=groups)
+        self.bn = nn.BatchNorm2d(op.out_channels, eps=BN_EPS, momentum=BN_MOMENTUM) if op.has_bn else None
+        self.relu = op.has_relu
+        _glorot_uniform(self.conv.weight, op)
+        nn.init.zeros_(self.conv.bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.conv(x)
+        if self.bn is not None:
+            y = self.bn(y)
+        if self.relu:
+            y = F.relu(y)
+        return self._apply_mask(y)
+
+
+class DenseUnit(_Masked):
+    """Flatten (NHWC order) if needed, dropout (hidden layers), linear, optional ReLU."""
+
+    def __init__(self, op: Op, dropout: float):
+        super().__init__()
+        self.linear = nn.Linear(op.in_channels, op.out_channels)
+        self.dropout = nn.Dropout(dropout) if dropout > 0 and op.has_relu else None
+        self.relu = op.has_relu
+        _glorot_uniform(self.linear.weight, op)
+        nn.init.zeros_(self.linear.bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dim() == 4:
+            x = x.permute(0, 2, 3, 1).flatten(1)
+        if self.dropout is not None:
+            x = self.dropout(x)
+        y = self.linear(x)
+        if self.relu:
+            y = F.relu(y)
+        return self._apply_mask(y)
+
+
+class PoolUnit(nn.Module):
+    """Max or average pooling, window = stride, floor rounding (torch default)."""
+
+    def __init__(self, op: Op):
+        super().__init__()
+        cls = nn.MaxPool2d if op.pool_type == "max" else nn.AvgPool2d
+        self.pool = cls(op.kernel, op.stride)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.pool(x)
+
+
+class PadUnit(nn.Module):
+    """Zero rows at the bottom and zero columns at the right (before a zero-padded Add)."""
+
+    def __init__(self, op: Op):
+        super().__init__()
+        self.rows, self.cols = op.padding
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.pad(x, (0, self.cols, 0, self.rows))
+
+
+class AddUnit(nn.Module):
+    def forward(self, *xs: torch.Tensor) -> torch.Tensor:
+        out = xs[0]
+        for x in xs[1:]:
+            out = out + x
+        return out
+
+
+def _glorot_uniform(weight: torch.Tensor, op: Op) -> None:
+    """Keras' default kernel initialiser: U(±sqrt(6 / (fan_in + fan_out))).
+
+    For a depthwise kernel Keras' fans are (k²·C, k²) and torch's are (k², k²·C): the sum,
+    hence the bound, is the same, so one formula covers both.
+    """
+    fan_in = weight[0].numel()
+    fan_out = weight.shape[0] * (weight[0, 0].numel() if weight.dim() == 4 else 1)
+    bound = math.sqrt(6.0 / (fan_in + fan_out))
+    nn.init.uniform_(weight, -bound, bound)
+
+
+def _make_unit(op: Op, dropout: float) -> nn.Module:
+    if op.kind in ("Conv2D", "DWConv2D"):
+        return ConvUnit(op)
+    if op.kind == "Dense":
+        return DenseUnit(op, dropout)
+    if op.kind == "Pool":
+        return PoolUnit(op)
+    if op.kind == "Pad":
+        return PadUnit(op)
+    if op.kind == "Add":
+        return AddUnit()
+    raise ValueError(f"unknown op kind {op.kind!r}")
+
+
+class GraphNetwork(nn.Module):
+    """Runs the ops of an operator graph in their (topological) order.
+
+    ``units[i]`` implements ``graph.ops[i]``. Intermediate tensors are dropped as soon as
+    their last consumer has run, so the Python loop holds no more than the network needs.
+    """
+
+    def __init__(self, graph: OperatorGraph, dropout: float = 0.0):
+        super().__init__()
+        self.graph = graph
+        self.units = nn.ModuleList(_make_unit(op, dropout) for op in graph.ops)
+        last_use: dict[int, int] = {}
+        for index, op in enumerate(graph.ops):
+            for tensor in op.inputs:
+                last_use[tensor] = index
+        self._plan = [
+            (op.inputs, op.output, tuple(t for t in set(op.inputs) if last_use[t] == index))
+            for index, op in enumerate(graph.ops)
+        ]
+        self._input, self._output = graph.input, graph.output
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        tensors: dict[int, torch.Tensor] = {self._input: x}
+        for unit, (inputs, output, dead) in zip(self.units, self._plan):
+            tensors[output] = unit(*(tensors[t] for t in inputs))
+            for t in dead:
+                del tensors[t]
+        return tensors[self._output]
+
+    def masked_units(self) -> dict[str, _Masked]:
+        """Op name -> unit for every op that may carry a pruning mask."""
+        return {op.name: unit for op, unit in zip(self.graph.ops, self.units) if isinstance(unit, _Masked)}
+
+    def set_masks(self, masks: dict[str, torch.Tensor | None]) -> None:
+        """Install per-op output-channel masks (op name -> mask); ops not named are dense."""
+        units = self.masked_units()
+        for name, unit in units.items():
+            unit.set_mask(masks.get(name))
+
+
+def build_network(architecture: Architecture, dropout: float = 0.0) -> GraphNetwork:
+    """The trainable network of ``architecture`` (exactly its ``tflm`` operator graph)."""
+    return GraphNetwork(build_graph(architecture, "tflm"), dropout)
