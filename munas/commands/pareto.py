@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 import typer
+from rich import box
 from rich.table import Table
 
 from munas.commands.output import console
@@ -23,7 +24,8 @@ from munas.search.units import format_bytes, format_count, parse_bytes, parse_co
 
 HYPERVOLUME_NOTE = ("hypervolume: objectives divided by their bounds, reference point = the bounds (1, …, 1); "
                     "1.0 would be a zero-error, zero-cost network")
-ERROR_NOTE = "front by validation error (used for selection); test and int8 test errors are shown, not used"
+ERROR_NOTE = ("val/test/int8: validation, test and int8 test error; the front uses the validation error "
+              "(selection never sees the test set); fits: within every bound")
 CSV_FIELDS = ("run", "id", "val_error", "test_error", "int8_test_error", "pmu", "model_size", "macs", "sparsity",
               "within_bounds", "parent_id")
 
@@ -87,11 +89,11 @@ def front_rows(groups: dict[str, list[EvaluatedCandidate]], bounds: Bounds, with
 
 
 def front_table(rows: list[tuple[str, EvaluatedCandidate]], bounds: Bounds, show_run: bool, title: str) -> Table:
-    table = Table(title=title, title_justify="left")
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     if show_run:
         table.add_column("run")
-    for name in ("id", "val err", "test err", "int8 err", "PMU", "size", "MACs", "sparsity", "in bounds"):
-        table.add_column(name, justify="right")
+    for name in ("id", "val", "test", "int8", "PMU", "size", "MACs", "sparsity", "fits"):
+        table.add_column(name, justify="right", no_wrap=True)
     for run, c in rows:
         cells = [str(c.id), f"{c.val_error:.4f}", _rate(c.test_error), _rate(c.int8_test_error), format_bytes(c.pmu),
                  format_bytes(c.model_size), format_count(c.macs),
@@ -132,8 +134,10 @@ def pareto_command(
     given, dropped = bound_overrides(error, pmu, size, macs)
     values = configs[0].bounds.as_dict() | given
     bounds = Bounds.from_dict({k: (None if k in dropped else v) for k, v in values.items()})
-    rows = front_rows(groups, bounds, within_bounds)
     everything = [c for candidates in groups.values() for c in candidates]
+    if not any(c.ok for c in everything):
+        raise UserError(f"no trained candidates in {', '.join(groups)} yet; let the search run (or resume it) first")
+    rows = front_rows(groups, bounds, within_bounds)
     total_hv = hypervolume(everything, bounds) if bounds.active else 0.0
     plot_path = Path(out) if out else (runs[0].plot_path if len(runs) == 1 else root / f"pareto-{configs[0].dataset}.png")
     if out or not (as_json or as_csv):

@@ -6,7 +6,7 @@ import signal
 from typing import Optional
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from munas.commands.output import console
 from munas.commands.pareto import ERROR_NOTE, HYPERVOLUME_NOTE, bound_overrides, front_table
@@ -27,20 +27,18 @@ def _duration(seconds: float | None) -> str:
 
 
 def stats_line(stats: SearchStats) -> str:
-    best = "-" if stats.best is None else f"{stats.best.val_error:.4f} (#{stats.best.id})"
+    best = "-" if stats.best is None else f"{stats.best.val_error:.4f}"
     per = stats.seconds_per_candidate
-    return (f"best feasible val err {best} · feasible {stats.feasible} · failed {stats.failed} · "
-            f"HV {stats.hypervolume:.4f} · {'-' if per is None else f'{per:.1f}'} s/cand · "
-            f"ETA {_duration(stats.eta_seconds)}")
+    return (f"best {best} · feasible {stats.feasible} · HV {stats.hypervolume:.3f} · "
+            f"{'-' if per is None else f'{per:.1f}'}s/cand · ETA {_duration(stats.eta_seconds)}")
 
 
 class RichReporter:
     """Live bar with the search statistics; a printed line for every new best feasible candidate."""
 
     def __init__(self) -> None:
-        self._progress = Progress(TextColumn("[bold]search"), BarColumn(), MofNCompleteColumn(),
-                                  TextColumn("{task.fields[stats]}"), TimeElapsedColumn(), console=console,
-                                  transient=False)
+        self._progress = Progress(BarColumn(bar_width=20), MofNCompleteColumn(), TextColumn("{task.fields[stats]}"),
+                                  console=console, transient=False)
         self._task = None
         self._best_id: int | None = None
 

@@ -150,7 +150,8 @@ class RayExecutor(Executor):
             raise UserError("--executor ray needs Ray: pip install 'munas[ray]'") from None
         super().__init__()
         self._ray = ray
-        if not ray.is_initialized():
+        self._started_here = not ray.is_initialized()
+        if self._started_here:
             try:
                 ray.init(address=address, include_dashboard=False, log_to_driver=False,
                          configure_logging=False)
@@ -182,3 +183,5 @@ class RayExecutor(Executor):
         for reference in self._in_flight:
             self._ray.cancel(reference, force=True)
         self._in_flight.clear()
+        if self._started_here:  # a local cluster started for this search goes with it
+            self._ray.shutdown()

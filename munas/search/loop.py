@@ -129,67 +129,76 @@ def prepare_run(options: SearchOptions, resume: bool, runs_root: str | Path | No
 def run_search(options: SearchOptions, resume: bool = False, reporter: Reporter | None = None,
                runs_root: str | Path | None = None) -> SearchResult:
     """Run (or resume) a search to its budget; returns early, cleanly, on SIGINT/SIGTERM."""
-    from munas.space.morphisms import random_child
-    from munas.space.sampling import random_architecture
-
     run, config = prepare_run(options, resume, runs_root)
     dataset = load_cached_dataset(config.dataset, config.data_dir)
     screener = create_screener(config.surrogate, children_per_step=config.screen)
-    with run:
+    with run, InterruptGuard() as guard:
         if not resume and run.exists():  # another process created it between our check and the lock
             raise UserError(f"run {run.name!r} already exists; add --resume to continue it")
-        run.write_config(config.to_dict())
-        train_config = train_config_object(config.dataset, config.epochs)
+        with guard.critical():
+            run.write_config(config.to_dict())
         logger = run.logger()
-        rng = np.random.default_rng(config.seed)
-        evolution = AgingEvolution(config, tuple(dataset.input_shape), dataset.num_classes, screener, rng,
-                                   random_architecture, random_child)
-        stats = SearchStats(budget=config.budget)
-        with RunStore(run.database) as store, InterruptGuard() as guard:
-            history = store.candidates()
-            if history:
-                state = store.state()
-                evolution.restore(history, state["next_id"], state["rng"])
-                screener.observe(history)
-                for evaluated in history:
-                    stats.add(evaluated, config)
-            logger.info("%s run %s: %s", "resumed" if history else "started", run.name, config.to_dict())
-            result = SearchResult(config, run, evolution.history, stats)
-            executor = None
-            try:
-                executor = create_executor(config.executor, config.workers, config.address)
-                if reporter:
-                    reporter.start(config, stats)
-                in_flight: dict[int, tuple[Candidate, str]] = {}
-                started = time.perf_counter()
-                while len(evolution.history) < config.budget:
-                    while executor.pending < executor.capacity and evolution.may_propose(executor.pending):
-                        candidate_id, candidate = evolution.propose(executor.pending)
-                        in_flight[candidate_id] = (candidate, now_iso())
-                        executor.submit(EvaluationJob(candidate_id, candidate.architecture, candidate.sparsity,
-                                                      config.dataset, config.data_dir, train_config,
-                                                      candidate_seed(config.seed, candidate_id), config.accounting))
-                    outcome = executor.wait()
-                    candidate, submitted_at = in_flight.pop(outcome.candidate_id)
-                    evaluated = _merge(outcome.candidate_id, candidate, submitted_at, outcome)
-                    with guard.critical():
-                        store.add(evaluated, evolution.state())
-                        evolution.record(evaluated)
-                        logger.info(_log_line(evaluated))
-                    screener.observe([evaluated])
-                    stats.session_done += 1
-                    stats.session_seconds = time.perf_counter() - started
-                    stats.add(evaluated, config)
-                    if reporter:
-                        reporter.update(evaluated, stats)
-                logger.info("finished: %d candidates", len(evolution.history))
-            except SearchInterrupted as interrupt:
-                result.interrupted_by = interrupt.signum
-                logger.info("interrupted by %s after %d candidates", interrupt, len(evolution.history))
-            finally:
-                if executor is not None:
-                    executor.close()
-                if reporter:
-                    reporter.stop()
-                run.close_logger()
+        result = SearchResult(config, run, [], SearchStats(budget=config.budget))
+        try:
+            with RunStore(run.database) as store:
+                _loop(config, result, store, screener, dataset, guard, logger, reporter)
+        except SearchInterrupted as interrupt:
+            result.interrupted_by = interrupt.signum
+            logger.info("interrupted by %s after %d candidates", interrupt, len(result.candidates))
+        finally:
+            run.close_logger()
     return result
+
+
+def _loop(config: SearchConfig, result: SearchResult, store: RunStore, screener, dataset, guard: InterruptGuard,
+          logger, reporter: Reporter | None) -> None:
+    from munas.space.morphisms import random_child
+    from munas.space.sampling import random_architecture
+
+    train_config = train_config_object(config.dataset, config.epochs)
+    evolution = AgingEvolution(config, tuple(dataset.input_shape), dataset.num_classes, screener,
+                               np.random.default_rng(config.seed), random_architecture, random_child)
+    result.candidates = evolution.history
+    stats = result.stats
+    history = store.candidates()
+    if history:
+        state = store.state()
+        evolution.restore(history, state["next_id"], state["rng"])
+        result.candidates = evolution.history
+        screener.observe(history)
+        for evaluated in history:
+            stats.add(evaluated, config)
+    logger.info("%s run %s: %s", "resumed" if history else "started", config.run, config.to_dict())
+    executor = None
+    if reporter:
+        reporter.start(config, stats)
+    try:
+        executor = create_executor(config.executor, config.workers, config.address)
+        in_flight: dict[int, tuple[Candidate, str]] = {}
+        started = time.perf_counter()
+        while len(evolution.history) < config.budget:
+            while executor.pending < executor.capacity and evolution.may_propose(executor.pending):
+                candidate_id, candidate = evolution.propose(executor.pending)
+                in_flight[candidate_id] = (candidate, now_iso())
+                executor.submit(EvaluationJob(candidate_id, candidate.architecture, candidate.sparsity,
+                                              config.dataset, config.data_dir, train_config,
+                                              candidate_seed(config.seed, candidate_id), config.accounting))
+            outcome = executor.wait()
+            candidate, submitted_at = in_flight.pop(outcome.candidate_id)
+            evaluated = _merge(outcome.candidate_id, candidate, submitted_at, outcome)
+            with guard.critical():
+                store.add(evaluated, evolution.state())
+                evolution.record(evaluated)
+                logger.info(_log_line(evaluated))
+            screener.observe([evaluated])
+            stats.session_done += 1
+            stats.session_seconds = time.perf_counter() - started
+            stats.add(evaluated, config)
+            if reporter:
+                reporter.update(evaluated, stats)
+        logger.info("finished: %d candidates", len(evolution.history))
+    finally:
+        if executor is not None:
+            executor.close()
+        if reporter:
+            reporter.stop()

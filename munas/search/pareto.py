@@ -101,7 +101,7 @@ def plot_fronts(groups: Mapping[str, Sequence[EvaluatedCandidate]], bounds: Boun
         error = values[:, 0]
         for panel, (axis, resource) in enumerate(zip(axes, ("pmu", "model_size", "macs"))):
             x = np.maximum(values[:, panel + 1], 1.0)
-            axis.scatter(x, error, s=10, color=colour, alpha=0.2, linewidths=0)
+            axis.scatter(x, error, s=12, color=colour, alpha=0.35, linewidths=0)
             front = front_2d(x, error)
             axis.step(x[front], error[front], where="post", color=colour, linewidth=1.2)
             axis.scatter(x[front], error[front], s=26, color=colour, label=label if panel == 0 else None,

@@ -1,0 +1,84 @@
+"""The search loop with the real trainer on real digits, through the library API."""
+
+from __future__ import annotations
+
+import pytest
+
+from munas.search import screening
+from munas.search.config import SearchOptions
+from munas.search.loop import run_search
+from munas.search.screening import Screener, register_screener
+from munas.search.store import RunStore
+
+TINY = dict(dataset="digits", epochs=1, population=2, sample=2, initial_population=2, seed=1)
+
+
+def check_lineage(candidates):
+    ids = {c.id for c in candidates}
+    assert len(ids) == len(candidates)
+    for c in candidates:
+        assert c.parent_id is None or c.parent_id in ids
+        if c.ok:
+            assert 0 <= c.val_error <= 1 and c.pmu > 0 and c.model_size > 0 and c.macs > 0
+            assert c.pruned_architecture is not None and 0.0 <= c.sparsity <= 1.0
+
+
+def test_process_pool_trains_in_parallel_to_the_budget(tmp_path):
+    result = run_search(SearchOptions(run="pool", budget=5, executor="process", workers=2, **TINY),
+                        runs_root=tmp_path)
+    assert result.interrupted_by is None
+    with RunStore(result.run.database, readonly=True) as store:
+        stored = store.candidates()
+    assert len(stored) == 5 and sorted(c.id for c in stored) == list(range(5))
+    check_lineage(stored)
+    assert any(c.parent_id is not None for c in stored)
+
+
+class RecordingScreener(Screener):
+    """Deterministic test double that picks the last child and records what it saw."""
+
+    def __init__(self, children_per_step: int = 1) -> None:
+        super().__init__(children_per_step)
+        self.observed: list[int] = []
+        self.offers: list[int] = []
+
+    def choose(self, children, fitness):
+        self.offers.append(len(children))
+        for number, child in enumerate(children):
+            child.predicted_error = 0.1 * number
+            child.predicted_error_std = 0.01
+        return len(children) - 1
+
+    def observe(self, evaluated):
+        self.observed.extend(c.id for c in evaluated)
+
+
+def test_screener_sees_k_children_and_its_prediction_is_stored(tmp_path, monkeypatch):
+    monkeypatch.setattr(screening, "_REGISTRY", dict(screening._REGISTRY))
+    made: list[RecordingScreener] = []
+    register_screener("recording")(lambda **kwargs: made.append(RecordingScreener(**kwargs)) or made[-1])
+    result = run_search(SearchOptions(run="screened", budget=4, surrogate="recording", screen=3, **TINY),
+                        runs_root=tmp_path)
+    screener = made[0]
+    assert screener.offers == [3, 3] and screener.observed == [0, 1, 2, 3]
+    with RunStore(result.run.database, readonly=True) as store:
+        stored = {c.id: c for c in store.candidates()}
+    assert [stored[i].predicted_error for i in range(4)] == [None, None, pytest.approx(0.2), pytest.approx(0.2)]
+    assert stored[2].predicted_error_std == pytest.approx(0.01)
+
+
+def test_resume_hands_the_whole_history_to_a_new_screener(tmp_path, monkeypatch):
+    monkeypatch.setattr(screening, "_REGISTRY", dict(screening._REGISTRY))
+    made: list[RecordingScreener] = []
+    register_screener("recording")(lambda **kwargs: made.append(RecordingScreener(**kwargs)) or made[-1])
+    run_search(SearchOptions(run="again", budget=2, surrogate="recording", **TINY), runs_root=tmp_path)
+    run_search(SearchOptions(run="again", budget=3), resume=True, runs_root=tmp_path)
+    assert made[1].observed == [0, 1, 2]
+
+
+@pytest.mark.slow
+def test_ray_executor_runs_real_trainings(tmp_path):
+    pytest.importorskip("ray")
+    result = run_search(SearchOptions(run="ray", budget=3, executor="ray", workers=2, **TINY), runs_root=tmp_path)
+    assert len(result.candidates) == 3
+    check_lineage(result.candidates)
