@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from munas.commands import resources
+from munas.commands import datasets, resources
 from munas.commands import pareto, search
 from munas.commands import train_surrogate
 from munas.commands.output import report_error
@@ -30,6 +30,7 @@ def _group() -> None:
 
 
 app.command("resources")(resources.resources_command)
+app.command("datasets")(datasets.datasets_command)
 app.command("search")(search.search_command)
 app.command("pareto")(pareto.pareto_command)
 app.command("train-surrogate")(train_surrogate.train_surrogate_command)

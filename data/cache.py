@@ -13,7 +13,9 @@ import json
 import os
 import tempfile
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +23,20 @@ import numpy as np
 from data.download import feature_cache_dir
 
 Arrays = dict[str, np.ndarray]
+_refresh: ContextVar[bool] = ContextVar("refresh", default=False)
+
+
+@contextmanager
+def refreshed() -> Iterator[None]:
+    """Within this block, cached arrays are recomputed from the files (and the cache rewritten).
+
+    ``datasets NAME --verify`` uses it so that verifying reads every file, not the cache.
+    """
+    token = _refresh.set(True)
+    try:
+        yield
+    finally:
+        _refresh.reset(token)
 
 
 def source_fingerprint(sources: Sequence[Path]) -> list[tuple[str, int, int]]:
@@ -45,7 +61,7 @@ def cached_arrays(name: str, version: int, sources: Sequence[Path], compute: Cal
     ``name`` are removed when a new one is written, so the cache holds one entry per data set.
     """
     path = cache_path(name, version, sources)
-    if path.exists():
+    if path.exists() and not _refresh.get():
         try:
             with np.load(path, allow_pickle=False) as stored:
                 return {key: stored[key] for key in stored.files}

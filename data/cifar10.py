@@ -83,7 +83,7 @@ def _ensure_batches(data_dir: Path, download: bool) -> None:
 
 
 @register_dataset("cifar10", input_shape=(32, 32, 3), num_classes=10, folder=FOLDER,
-                  requires=(f"{FOLDER}/data_batch_[1-5]", f"{FOLDER}/{TEST_BATCH}"),
+                  requires=(f"{FOLDER}/data_batch_[1-5]", f"{FOLDER}/{TEST_BATCH}"), files=(ARCHIVE,),
                   description="CIFAR-10 colour images, python batches (50000 + 10000 when complete)")
 def load_cifar10(data_dir: Path, download: bool) -> Dataset:
     """Load CIFAR-10 from ``data_dir/cifar-10-batches-py``; see the module docstring."""

@@ -28,7 +28,7 @@ REMOTE_FILES = {role: RemoteFile(f"{FOLDER}/{file}", digest, BASE_URL + file, gz
 
 
 @register_dataset("mnist", input_shape=(28, 28, 1), num_classes=10, folder=FOLDER,
-                  requires=tuple(spec.path for spec in REMOTE_FILES.values()),
+                  requires=tuple(spec.path for spec in REMOTE_FILES.values()), files=tuple(REMOTE_FILES.values()),
                   description="MNIST handwritten digits, IDX .gz (60000 + 10000 images)")
 def load_mnist(data_dir: Path, download: bool) -> Dataset:
     """Load MNIST from ``data_dir/mnist``, downloading missing files when ``download``."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from data.dataset import Dataset
-from data.download import resolve_data_dir
+from data.download import RemoteFile, resolve_data_dir
 from data.errors import DataError
 
 Loader = Callable[[Path, bool], Dataset]
@@ -26,6 +26,7 @@ class DatasetSource:
 
     ``requires`` are glob patterns relative to the data directory; the set counts as present
     when each matches at least one path. An empty ``requires`` means it needs no files.
+    ``files`` are the files with published checksums that ``datasets NAME --verify`` checks.
     """
 
     name: str
@@ -35,6 +36,7 @@ class DatasetSource:
     description: str
     folder: str | None = None
     requires: tuple[str, ...] = ()
+    files: tuple[RemoteFile, ...] = ()
 
     def location(self, data_dir: str | Path | None = None) -> str:
         """Where the files are looked for, for messages and the ``datasets`` table."""
@@ -60,13 +62,14 @@ def register_dataset(
     description: str,
     folder: str | None = None,
     requires: tuple[str, ...] = (),
+    files: tuple[RemoteFile, ...] = (),
 ) -> Callable[[Loader], Loader]:
     """Decorator that registers ``loader(data_dir, download) -> Dataset`` under ``name``."""
 
     def decorator(loader: Loader) -> Loader:
         if name in _REGISTRY:
             raise ValueError(f"data set {name!r} is registered twice")
-        _REGISTRY[name] = DatasetSource(name, loader, input_shape, num_classes, description, folder, requires)
+        _REGISTRY[name] = DatasetSource(name, loader, input_shape, num_classes, description, folder, requires, files)
         return loader
 
     return decorator

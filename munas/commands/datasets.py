@@ -1,0 +1,76 @@
+"""``datasets``: which data sets exist, whether they are on disk, and a full check of one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.table import Table
+
+from data.cache import refreshed
+from data.dataset import Dataset
+from data.registry import get_source, list_datasets, load_dataset
+from data.verify import check_files
+from munas.commands.output import console
+
+
+def _present(name: str, data_dir: Optional[Path]) -> str:
+    source = get_source(name)
+    if not source.requires:
+        return "built in"
+    return "yes" if source.is_present(data_dir) else "no"
+
+
+def _overview(names: list[str], data_dir: Optional[Path]) -> None:
+    table = Table("name", "present", "input h×w×c", "classes", "looks in")
+    table.columns[0].no_wrap = True
+    table.columns[4].overflow = "fold"
+    for name in names:
+        source = get_source(name)
+        table.add_row(name, _present(name, data_dir), "×".join(map(str, source.input_shape)),
+                      str(source.num_classes), source.location(data_dir))
+    console.print(table)
+    if len(names) == 1:
+        console.print(get_source(names[0]).description, soft_wrap=True)
+
+
+def _splits(dataset: Dataset) -> None:
+    table = Table("split", "samples", "x (n, c, h, w)", "labels")
+    for split in ("train", "val", "test"):
+        x, y = getattr(dataset, f"x_{split}"), getattr(dataset, f"y_{split}")
+        labels = f"{int(y.min())}..{int(y.max())}, {len(y.unique())} classes" if len(y) else "-"
+        table.add_row(split, f"{len(y):,}", str(tuple(x.shape)), labels)
+    console.print(table)
+
+
+def datasets_command(
+    name: Optional[str] = typer.Argument(None, help="A data set name, or a path to an .npz / image folder."),
+    verify: bool = typer.Option(False, "--verify", help="Check published checksums, load it, print split sizes."),
+    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Data folder (default $MUNAS_DATA_DIR, "
+                                            "else the user cache dir)."),
+) -> None:
+    """List the data sets (present?, shapes, classes, where they are looked for), or verify one."""
+    if name is None or (not verify and name in list_datasets()):
+        _overview(list_datasets() if name is None else [name], data_dir)
+        return
+    checks = check_files(get_source(name), data_dir) if name in list_datasets() else []
+    # Loading downloads what is missing (and checks it), so report the files after the load.
+    with refreshed():
+        dataset = load_dataset(name, data_dir=data_dir)
+    if any(check.ok is None for check in checks):
+        checks = check_files(get_source(name), data_dir)
+    for check in checks:
+        mark = {True: "[green]ok[/]", False: "[red]FAILED[/]", None: "[dim]-[/]"}[check.ok]
+        console.print(f"{mark} {check.path}: {check.status}", highlight=False, soft_wrap=True)
+    if not checks:
+        console.print(f"{name}: no published per-file checksums; every file was decoded and checked while loading",
+                      highlight=False, soft_wrap=True)
+    console.print(f"[bold]{dataset.name}[/]: input {dataset.input_shape}, {dataset.num_classes} classes", highlight=False)
+    _splits(dataset)
+    if dataset.notes:
+        console.print(f"notes: {dataset.notes}", highlight=False, soft_wrap=True)
+    failures = sum(check.ok is False for check in checks)
+    if failures:
+        console.print(f"[red]{failures} file(s) failed their checksum[/]")
+        raise typer.Exit(1)
