@@ -1,0 +1,179 @@
+"""Does GNN screening make the search cheaper? Hypervolume against trained candidates.
+
+For each data set and seed, runs the same search twice with the same budget of trainings:
+``--surrogate none`` (plain μNAS) and ``--surrogate gnn`` (K children per step, the
+surrogate picks the one to train). After every trained candidate, the hypervolume of the
+candidates so far (normalised by the bounds, :func:`munas.search.pareto.hypervolume`) is
+recorded; the curves are summarised by their median over seeds. Reported: the median
+hypervolume at 25/50/75/100 % of the budget, how many trainings the GNN search needs to reach
+the plain search's final median hypervolume, and how well the live predictions ranked the
+candidates that were trained (Kendall τ of predicted vs true validation error).
+
+    python benchmarks/search.py --dataset digits --seeds 5 --budget 80 --out benchmarks/results/search
+    python benchmarks/search.py --dataset digits fashion_mnist --seeds 5 --budget 300 --epochs 5 \\
+        --population 50 --executor process --workers 8
+
+Runs are kept in ``<out>/runs`` and resumed if present, so an interrupted benchmark continues.
+Writes ``search.json``, ``search.md`` (table) and ``search.png`` (median curves with
+inter-quartile bands) to ``--out``.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# Run as a script, this folder comes first on sys.path, and its surrogate.py would shadow the
+# surrogate package; the package (installed with pip install -e .) must win.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+import argparse
+import json
+
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+
+from munas.search.candidates import EvaluatedCandidate
+from munas.search.config import SearchOptions
+from munas.search.fitness import Bounds
+from munas.search.loop import run_search
+from munas.search.pareto import non_dominated_mask, normalised_hypervolume
+from munas.search.run import RunDirectory
+from surrogate.metrics import score
+
+METHODS = ("none", "gnn")
+console = Console()
+
+
+def hypervolume_curve(candidates: list[EvaluatedCandidate], bounds: Bounds) -> np.ndarray:
+    """Hypervolume after each trained candidate, in completion order (only the front is kept)."""
+    front: list[np.ndarray] = []
+    curve = np.zeros(len(candidates))
+    value = 0.0
+    for i, candidate in enumerate(candidates):
+        if candidate.ok and bounds.within(candidate.objectives):
+            points = np.array(front + [np.asarray(candidate.objectives)])
+            front = list(points[non_dominated_mask(points)])
+            value = normalised_hypervolume(np.array(front), bounds)
+        curve[i] = value
+    return curve
+
+
+def run_one(args: argparse.Namespace, dataset: str, method: str, seed: int) -> dict:
+    name = f"{dataset}-{method}-s{seed}"
+    runs = args.out / "runs"
+    resume = RunDirectory(name, runs).exists()
+    options = SearchOptions(
+        run=name, dataset=dataset, budget=args.budget, epochs=args.epochs, seed=seed, surrogate=method,
+        screen=args.screen if method == "gnn" else None, population=args.population, sample=args.sample,
+        initial_population=args.initial_population, executor=args.executor, workers=args.workers,
+        data_dir=args.data_dir,
+    )
+    console.print(f"[bold]{name}[/]{' (resuming)' if resume else ''}")
+    result = run_search(options, resume=resume, runs_root=runs)
+    candidates = result.candidates
+    curve = hypervolume_curve(candidates, result.config.bounds)
+    predicted = [(c.predicted_error, c.val_error) for c in candidates if c.ok and c.predicted_error is not None]
+    live_tau = score(*zip(*predicted)).kendall_tau if len(predicted) >= 3 else None
+    return {"dataset": dataset, "method": method, "seed": seed, "curve": curve.tolist(),
+            "train_seconds": float(sum(c.train_seconds for c in candidates)), "screened": len(predicted),
+            "live_kendall_tau": live_tau, "interrupted": result.interrupted_by is not None}
+
+
+def summarise(results: list[dict], budget: int) -> list[dict]:
+    rows = []
+    for dataset in sorted({r["dataset"] for r in results}):
+        medians = {}
+        for method in METHODS:
+            curves = [r["curve"] for r in results if r["dataset"] == dataset and r["method"] == method]
+            curves = [c for c in curves if len(c) == budget]
+            if curves:
+                medians[method] = np.median(np.array(curves), axis=0)
+        for method, median in medians.items():
+            runs = [r for r in results if r["dataset"] == dataset and r["method"] == method]
+            taus = [r["live_kendall_tau"] for r in runs if r["live_kendall_tau"] is not None]
+            row = {"dataset": dataset, "method": method, "seeds": len(runs),
+                   **{f"hv_at_{p}%": float(median[max(int(budget * p / 100) - 1, 0)]) for p in (25, 50, 75, 100)},
+                   "train_hours": sum(r["train_seconds"] for r in runs) / 3600,
+                   "live_kendall_tau_median": float(np.median(taus)) if taus else None}
+            if "none" in medians:
+                target = medians["none"][-1]
+                reached = np.flatnonzero(median >= target - 1e-12)
+                row["trainings_to_plain_final_hv"] = int(reached[0]) + 1 if len(reached) and target > 0 else None
+            rows.append(row)
+    return rows
+
+
+def plot(results: list[dict], budget: int, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    datasets = sorted({r["dataset"] for r in results})
+    figure, axes = plt.subplots(1, len(datasets), figsize=(6 * len(datasets), 4.2), squeeze=False)
+    x = np.arange(1, budget + 1)
+    for axis, dataset in zip(axes[0], datasets):
+        for method, label in (("none", "plain μNAS (--surrogate none)"), ("gnn", "GNN screening (--surrogate gnn)")):
+            curves = [r["curve"] for r in results if r["dataset"] == dataset and r["method"] == method
+                      and len(r["curve"]) == budget]
+            if not curves:
+                continue
+            q25, q50, q75 = np.percentile(np.array(curves), [25, 50, 75], axis=0)
+            axis.plot(x, q50, label=f"{label}, median of {len(curves)}")
+            axis.fill_between(x, q25, q75, alpha=0.2)
+        axis.set_xlabel("trained candidates")
+        axis.set_ylabel("hypervolume (normalised by the bounds)")
+        axis.set_title(dataset)
+        axis.grid(True, alpha=0.3)
+        axis.legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+
+
+COLUMNS = ("dataset", "method", "seeds", "hv_at_25%", "hv_at_50%", "hv_at_75%", "hv_at_100%",
+           "trainings_to_plain_final_hv", "live_kendall_tau_median", "train_hours")
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.4f}" if isinstance(value, float) else str(value)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--dataset", "--datasets", dest="datasets", nargs="+", default=["digits", "fashion_mnist"])
+    parser.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1 per method")
+    parser.add_argument("--budget", type=int, default=80, help="trained candidates per search")
+    parser.add_argument("--epochs", type=int, default=None, help="epochs per candidate (default: preset)")
+    parser.add_argument("--screen", type=int, default=8, help="K children per step for the GNN search")
+    parser.add_argument("--population", type=int, default=None)
+    parser.add_argument("--sample", type=int, default=None)
+    parser.add_argument("--initial-population", type=int, default=None)
+    parser.add_argument("--executor", default=None)
+    parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "search")
+    args = parser.parse_args()
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    results = [run_one(args, dataset, method, seed)
+               for dataset in dict.fromkeys(args.datasets) for seed in range(args.seeds) for method in METHODS]
+    summary = summarise(results, args.budget)
+    (args.out / "search.json").write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()},
+                                                      "summary": summary, "runs": results}, indent=1))
+    plot(results, args.budget, args.out / "search.png")
+    lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    table = Table(*COLUMNS, title=f"Median over seeds, budget {args.budget} trainings")
+    for row in summary:
+        cells = [_cell(row.get(c)) for c in COLUMNS]
+        lines.append("| " + " | ".join(cells) + " |")
+        table.add_row(*cells)
+    (args.out / "search.md").write_text("\n".join(lines) + "\n")
+    console.print(table)
+    console.print(f"wrote {args.out / 'search.md'}, {args.out / 'search.png'}, {args.out / 'search.json'}")
+
+
+if __name__ == "__main__":
+    main()
