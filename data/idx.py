@@ -28,9 +28,10 @@ def parse_idx(content: bytes, where: str) -> np.ndarray:
                         "replace it with the original")
     ndim = content[3]
     header = 4 + 4 * ndim
-    shape = tuple(int(d) for d in np.frombuffer(content, dtype=">u4", count=ndim, offset=4)) if len(content) >= header else ()
-    expected = header + int(np.prod(shape, dtype=np.int64)) if shape else -1
-    if len(content) != expected:
+    if len(content) < header:
+        raise DataError(f"{where}: IDX header cut short ({len(content)} bytes); replace it with the original")
+    shape = tuple(int(d) for d in np.frombuffer(content, dtype=">u4", count=ndim, offset=4))
+    if len(content) != header + int(np.prod(shape, dtype=np.int64)):
         raise DataError(f"{where}: IDX header promises shape {shape} but the file holds {len(content)} bytes; "
                         "replace it with the original")
     return np.frombuffer(content, dtype=np.uint8, offset=header).reshape(shape)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 
+import torch
+
 from data.dataset import Dataset
 from data.download import DATA_DIR_ENV
 from data.registry import get_source, load_dataset
@@ -37,3 +39,33 @@ def load_real_dataset(name: str) -> Dataset:
     if data_required():
         pytest.fail(reason)
     pytest.skip(reason)
+
+
+def sample_hashes(x: torch.Tensor) -> list[bytes]:
+    """A digest of each sample's values, to compare samples across splits."""
+    import hashlib
+
+    rows = x.reshape(len(x), -1).numpy()
+    return [hashlib.sha1(row.tobytes()).digest() for row in rows]
+
+
+def duplicates_across_splits(dataset: Dataset) -> int:
+    """How many samples are value-identical to a sample of another split (0 for disjoint splits)."""
+    hashes = {split: set(sample_hashes(getattr(dataset, f"x_{split}"))) for split in ("train", "val", "test")}
+    return len(hashes["train"] & hashes["val"]) + len(hashes["train"] & hashes["test"]) + len(hashes["val"] & hashes["test"])
+
+
+def check_splits(dataset: Dataset, sizes: tuple[int, int, int], input_shape: tuple[int, int, int],
+                 num_classes: int) -> None:
+    """Assert the contract every loader keeps: sizes, NCHW float32 / int64 tensors, label range."""
+    assert dataset.split_sizes == sizes, dataset.split_sizes
+    assert dataset.input_shape == input_shape
+    assert dataset.num_classes == num_classes
+    h, w, c = input_shape
+    for split in ("train", "val", "test"):
+        x, y = getattr(dataset, f"x_{split}"), getattr(dataset, f"y_{split}")
+        assert x.dtype == torch.float32 and y.dtype == torch.int64, (split, x.dtype, y.dtype)
+        assert tuple(x.shape) == (len(y), c, h, w), (split, tuple(x.shape))
+        assert x.is_contiguous() and x.device.type == "cpu"
+        assert bool(torch.isfinite(x).all())
+        assert 0 <= int(y.min()) and int(y.max()) < num_classes, (split, int(y.min()), int(y.max()))
