@@ -1,0 +1,74 @@
+import numpy as np
+import pytest
+
+from munas.resources import compute_resources
+from munas.search.candidates import Candidate
+from munas.search.fitness import Bounds, ScalarisedFitness
+from munas.search.screening import create_screener
+from munas.space.sampling import random_architecture
+from surrogate.ensemble import Prediction, SurrogateEnsemble
+from surrogate.screening import GNNScreener
+
+FITNESS = ScalarisedFitness((0.5, 0.5, 0.5, 0.5), Bounds(0.1, 10_000, 10_000, 1_000_000))
+ERROR_DOMINATES = ScalarisedFitness((0.5, 0.5, 0.5, 0.5), Bounds(0.1, 10**9, 10**9, 10**12))
+
+
+def _children(n, seed=0, same=False):
+    rng = np.random.default_rng(seed)
+    first = random_architecture((8, 8, 1), 10, rng)
+    archs = [first if same else random_architecture((8, 8, 1), 10, rng) for _ in range(n)]
+    return [Candidate(a, 0.1 * i, compute_resources(a)) for i, a in enumerate(archs)]
+
+
+class _Fixed(GNNScreener):
+    """The choice logic with a prescribed prediction (the ensemble is tested elsewhere)."""
+
+    def __init__(self, mean, std, **kwargs):
+        super().__init__(**kwargs)
+        self.ensemble = SurrogateEnsemble.untrained(1)
+        self._prediction = Prediction(np.asarray(mean, float), np.asarray(std, float))
+
+    def predict(self, children):
+        return self._prediction
+
+
+def test_registered_as_gnn():
+    assert isinstance(create_screener("gnn", children_per_step=4), GNNScreener)
+
+
+def test_before_any_fit_it_trains_the_first_child_like_plain_munas():
+    screener = GNNScreener(children_per_step=3)
+    children = _children(3)
+    assert screener.choose(children, FITNESS) == 0
+    assert all(c.predicted_error is None for c in children)
+
+
+def test_equal_resources_lower_predicted_error_wins_and_is_recorded():
+    children = _children(4, same=True)  # identical architectures: identical exact resources
+    screener = _Fixed([0.09, 0.03, 0.06, 0.08], [0.0] * 4, children_per_step=4, kappa=0.0)
+    assert screener.choose(children, ERROR_DOMINATES) == 1
+    assert [c.predicted_error for c in children] == pytest.approx([0.09, 0.03, 0.06, 0.08])
+    assert [c.predicted_error_std for c in children] == [0.0] * 4
+
+
+def test_optimism_prefers_the_uncertain_child_among_equal_means():
+    children = _children(2, same=True)
+    assert _Fixed([0.05, 0.05], [0.0, 0.02], children_per_step=2, kappa=1.0).choose(children, ERROR_DOMINATES) == 1
+
+
+def test_exact_resources_decide_between_equal_predictions():
+    children = _children(6, seed=3)
+    screener = _Fixed([0.05] * 6, [0.0] * 6, children_per_step=6)
+    scores = [FITNESS((0.05, c.resources.pmu, c.resources.model_size, c.resources.macs)) for c in children]
+    expected = int(np.argmax(scores))
+    assert expected != 0 and len(set(scores)) > 1  # the resources, not the order, decide
+    assert screener.choose(children, FITNESS) == expected
+
+
+@pytest.mark.parametrize("kwargs", [{"min_evaluations": 1}, {"retrain_every": 0}, {"kappa": -1.0},
+                                    {"children_per_step": 0}])
+def test_bad_settings_are_user_errors(kwargs):
+    from munas.errors import UserError
+
+    with pytest.raises(UserError):
+        GNNScreener(**kwargs)
