@@ -13,10 +13,12 @@ Two quirks of the reference are fixed:
   the parent's network: a filters change on the last layer of a branch block (its filters
   are forced to the trunk's channel count), a kernel change where the kernel is clipped to a
   smaller map anyway, a pre-pool toggled on a 1x1 map, a stride toggled where a single window
-  covers the input, a pooling change where its window is 1x1 ... Such children are dropped.
-  A morph that changes one layer (or the pooling) is silent exactly when the layer computes
-  the same thing on its input in the trained network (``tflm`` shapes); the other morphs
-  change the set of operators and never are. Hence no child equals its parent either.
+  covers the input, a pooling change where its window is 1x1, a 1x1 conv without BN/ReLU
+  added to or dropped from the end of a branch after a DW conv (the assembly appends that
+  very conv) ... Such children are dropped. A morph that changes one layer (or the pooling)
+  is silent exactly when the layer computes the same thing on its input in the trained
+  network (``tflm`` shapes); the other morphs change the set of operators, except for the
+  branch-end case just named. Hence no child equals its parent either.
 """
 
 from __future__ import annotations
@@ -133,14 +135,25 @@ def _candidates(arch: Architecture, sampler: Sampler) -> Iterator[tuple[Morph, b
         n = len(layers)
         if n == 1 and num_blocks > 1:
             yield Morph("remove_block", f"conv_blocks[{b}]", _with_blocks(arch, _remove_block(blocks, b))), False
+        # Adding or dropping the last layer of a branch right after a DW conv is silent when that
+        # layer computes what the 1x1 conv appended after a trailing DW would compute anyway.
         if n > 1:
             i = sampler.index(n)
             child = _with_layers(arch, b, layers[:i] + layers[i + 1 :])
-            yield Morph("remove_layer", f"conv_blocks[{b}].layers[{i}]", child), False
+            silent = (
+                block.is_branch and i == n - 1 and layers[i - 1].type == "DWConv2D"
+                and _same_as_match(layers[i], shapes.layer_input(b, i), shapes.branch_channels(b))
+            )
+            yield Morph("remove_layer", f"conv_blocks[{b}].layers[{i}]", child), silent
         if n < MAX_LAYERS_PER_BLOCK:
             i = sampler.index(n + 1)
-            child = _with_layers(arch, b, layers[:i] + (random_layer(sampler),) + layers[i:])
-            yield Morph("insert_layer", f"conv_blocks[{b}].layers[{i}]", child), False
+            new = random_layer(sampler)
+            child = _with_layers(arch, b, layers[:i] + (new,) + layers[i:])
+            silent = (
+                block.is_branch and i == n and layers[-1].type == "DWConv2D"
+                and _same_as_match(new, shapes.match_input(b), shapes.branch_channels(b))
+            )
+            yield Morph("insert_layer", f"conv_blocks[{b}].layers[{i}]", child), silent
         for i, layer in enumerate(layers):
             forced = shapes.branch_channels(b) if block.is_branch and i == n - 1 else None
             yield from _layer_morphs(arch, b, i, shapes.layer_input(b, i), forced, sampler)
@@ -241,6 +254,10 @@ class _TrainedShapes:
         last = len(self._arch.conv_blocks[b].layers) - 1
         return self._channels.get(f"conv_blocks[{b}]", self._channels[f"conv_blocks[{b}].layers[{last}]"])
 
+    def match_input(self, b: int) -> tuple[int, ...]:
+        """Input of the 1x1 conv appended to branch block ``b`` after its trailing DW conv."""
+        return self._input[f"conv_blocks[{b}]"]
+
     def pool_input(self) -> tuple[int, ...]:
         return self._input["pooling" if self._arch.pooling is not None else "dense_blocks[0]"]
 
@@ -264,6 +281,13 @@ def _layer_effect(layer: ConvLayer, shape: tuple[int, ...], forced: int | None) 
     out = c if depthwise else (forced if forced is not None else layer.filters)
     trailing_match = depthwise and forced is not None  # a 1x1 conv follows a DW at the end of a branch
     return (prepool, depthwise or c == out == 1, trailing_match, kernel, stride, out, layer.has_bn, layer.has_relu)
+
+
+def _same_as_match(layer: ConvLayer, shape: tuple[int, ...], channels: int) -> bool:
+    """Whether ``layer``, last in a branch block, computes what the assembly's channel-matching
+    1x1 conv (no BN, no ReLU) computes on ``shape``."""
+    match = ConvLayer(type="1x1Conv2D", filters=channels, has_relu=False)
+    return _layer_effect(layer, shape, channels) == _layer_effect(match, shape, channels)
 
 
 def _pool_effect(pooling: Pooling | None, shape: tuple[int, ...]) -> tuple | None:
