@@ -380,6 +380,21 @@ def test_inserting_what_the_assembly_appends_after_a_dw_conv_is_silent():
     assert outcomes == {False: {False}, True: {True}}
 
 
+def test_a_conv_from_one_channel_to_one_is_a_depthwise_conv():
+    """On a one-channel input, a Conv2D with one filter is a DWConv2D with the same kernel:
+    replacing one by the other is silent exactly when every other field agrees."""
+    parent = document((8, 8, 1), [(False, [layer("Conv2D", 3, 1, False)])], None, [20])
+    outcomes = defaultdict(set)
+    for seed in range(300):
+        for morph, silent in _candidates(parent, Sampler(np.random.default_rng(seed))):
+            if morph.where == "conv_blocks[0].layers[0] DWConv2D":
+                new = morph.child.conv_blocks[0].layers[0]
+                same = (new.ker_size, new.stride2, new.has_prepool, new.has_bn, new.has_relu) == (3, False, False, False, True)
+                assert same == (computation(morph.child) == computation(parent))
+                outcomes[same].add(silent)
+    assert outcomes == {False: {False}, True: {True}}
+
+
 def test_branch_repair_keeps_block_zero_a_trunk_block():
     arch = document(
         (28, 28, 1),
