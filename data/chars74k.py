@@ -29,7 +29,7 @@ SOURCE = "http://www.ee.surrey.ac.uk/CVSSP/demos/chars74k/EnglishImg.tgz"
 FULL_SIZE = 7705
 TEST_IMAGES, VAL_IMAGES = 2000, 705
 SIZE = 48
-LOADER_VERSION = 1
+LOADER_VERSION = 2
 _NAME = re.compile(r"img(\d{3})-\d+\.png")
 
 

@@ -55,7 +55,8 @@ def load_resized_images(paths: Sequence[Path], height: int, width: int, mode: st
     """
 
     def one(path: Path) -> np.ndarray:
-        return bilinear_resize(read_image(path, mode), height, width)
+        # Interpolation stays within the pixel range but for float rounding (255.00003); clip it.
+        return np.clip(bilinear_resize(read_image(path, mode), height, width), 0.0, 255.0)
 
     channels = 3 if mode == "RGB" else 1
     out = np.empty((len(paths), height, width, channels), dtype=np.float32)

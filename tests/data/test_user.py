@@ -1,0 +1,113 @@
+import shutil
+
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import load_digits
+
+from data import DataError, load_dataset
+from data.chars74k import FOLDER, image_paths
+from data.download import resolve_data_dir
+from data.testing import check_splits
+
+
+@pytest.fixture
+def digits_arrays():
+    bunch = load_digits()
+    images = (bunch.images * 255 / 16).astype(np.uint8)
+    return {"x_train": images[:1500], "y_train": bunch.target[:1500],
+            "x_test": images[1500:], "y_test": bunch.target[1500:]}
+
+
+def one_line(error) -> str:
+    assert "\n" not in str(error.value)
+    return str(error.value)
+
+
+def test_npz_loads_with_a_stratified_validation_split(tmp_path, digits_arrays):
+    path = tmp_path / "digits.npz"
+    np.savez(path, **digits_arrays)
+    dataset = load_dataset(str(path))
+    check_splits(dataset, (1350, 150, 297), (8, 8, 1), 10)
+    assert dataset.name == "digits"
+    torch.testing.assert_close(dataset.x_test[:, 0] * 255, torch.from_numpy(digits_arrays["x_test"]).float())
+    assert torch.equal(torch.sort(torch.cat([dataset.y_train, dataset.y_val])).values,
+                       torch.sort(torch.from_numpy(digits_arrays["y_train"])).values)
+
+
+def test_npz_with_wrong_keys_names_them(tmp_path, digits_arrays):
+    path = tmp_path / "bad.npz"
+    np.savez(path, images=digits_arrays["x_train"], labels=digits_arrays["y_train"])
+    with pytest.raises(DataError) as error:
+        load_dataset(str(path))
+    assert one_line(error) == (f"{path}: missing array(s) x_train, y_train, x_test, y_test (found: images, labels); "
+                               "the .npz needs x_train, y_train, x_test, y_test")
+
+
+def test_npz_with_object_arrays_is_refused_without_unpickling(tmp_path, digits_arrays):
+    path = tmp_path / "objects.npz"
+    np.savez(path, **{**digits_arrays, "y_test": np.array([{"a": 1}] * len(digits_arrays["y_test"]), dtype=object)})
+    with pytest.raises(DataError, match="object arrays are refused"):
+        load_dataset(str(path))
+
+
+@pytest.mark.parametrize("change, problem", [
+    ({"y_train": np.zeros(3, dtype=np.int64)}, "y_train must be 1500 integer labels"),
+    ({"y_test": np.full(297, 0.5)}, "y_test must be 297 integer labels"),
+    ({"x_test": np.zeros((297, 9, 8), dtype=np.uint8)}, r"x_train images are \(8, 8, 1\) but x_test images are \(9, 8, 1\)"),
+    ({"x_train": np.zeros((1500, 64))}, r"x_train must be numeric images of shape \(n, h, w\)"),
+    ({"x_train": np.full((1500, 8, 8), np.nan)}, "x_train contains NaN"),
+])
+def test_npz_with_inconsistent_arrays_is_refused(tmp_path, digits_arrays, change, problem):
+    path = tmp_path / "bad.npz"
+    np.savez(path, **{**digits_arrays, **change})
+    with pytest.raises(DataError, match=problem):
+        load_dataset(str(path))
+
+
+def test_truncated_npz_is_reported(tmp_path, digits_arrays):
+    path = tmp_path / "cut.npz"
+    np.savez(path, **digits_arrays)
+    path.write_bytes(path.read_bytes()[:5000])
+    with pytest.raises(DataError) as error:
+        load_dataset(str(path))
+    assert one_line(error).startswith(f"{path}: not a readable .npz file")
+
+
+@pytest.fixture
+def image_folder(tmp_path, monkeypatch):
+    """Three real Chars74K classes (20 images each) laid out as class sub-folders."""
+    found = image_paths(resolve_data_dir() / FOLDER)
+    if not found:
+        pytest.skip("Chars74K images are not present")
+    monkeypatch.setenv("MUNAS_CACHE_DIR", str(tmp_path / "cache"))
+    root = tmp_path / "letters"
+    for name, sample in (("A", "Sample011"), ("B", "Sample012"), ("C", "Sample013")):
+        (root / name).mkdir(parents=True)
+        for path in [path for path, _ in found if path.parent.name == sample][:20]:
+            shutil.copy(path, root / name / path.name)
+    return root
+
+
+def test_image_folder_loads_with_labels_in_folder_order(image_folder):
+    dataset = load_dataset(str(image_folder))
+    # 20 % of 60 for test (12), then ceil(10 % of 48) = 5 for validation.
+    assert dataset.split_sizes == (43, 5, 12) and dataset.num_classes == 3 and dataset.input_shape[2] == 3
+    assert torch.bincount(dataset.y_test).tolist() == [4, 4, 4]
+    assert (torch.bincount(dataset.y_train) + torch.bincount(dataset.y_val)).tolist() == [16, 16, 16]
+    assert "classes in label order: A, B, C" in dataset.notes
+    assert float(dataset.x_train.min()) >= 0.0 and float(dataset.x_train.max()) <= 1.0
+
+
+def test_empty_folder_says_what_to_put_in_it(tmp_path):
+    (tmp_path / "empty" / "cat").mkdir(parents=True)
+    with pytest.raises(DataError) as error:
+        load_dataset(str(tmp_path / "empty"))
+    assert one_line(error).startswith(f"{tmp_path / 'empty'} has no class sub-folders with images; put one sub-folder")
+
+
+def test_folder_with_one_class_is_refused(image_folder):
+    for name in ("B", "C"):
+        shutil.rmtree(image_folder / name)
+    with pytest.raises(DataError, match="only one class sub-folder"):
+        load_dataset(str(image_folder))
