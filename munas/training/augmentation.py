@@ -37,17 +37,23 @@ def augment(x: torch.Tensor, augmentation: Augmentation, generator: torch.Genera
 
 
 def rotate(x: torch.Tensor, probability: float, max_radians: float, generator: torch.Generator) -> torch.Tensor:
-    """Rotate a random subset of the batch (nearest neighbour, zero fill).
+    """Rotate each sample with ``probability`` by U(-max_radians, max_radians); others get angle 0."""
+    n = x.shape[0]
+    chosen = torch.rand(n, device=x.device, generator=generator) < probability
+    angle = (torch.rand(n, device=x.device, generator=generator) * 2 - 1) * max_radians * chosen
+    return rotate_by(x, angle)
+
+
+def rotate_by(x: torch.Tensor, angle: torch.Tensor) -> torch.Tensor:
+    """Rotate sample i counter-clockwise by ``angle[i]`` radians (nearest neighbour, zero fill).
 
     ``affine_grid`` works in normalised coordinates, where a pixel step is 2/W across and 2/H
     down; the off-diagonal terms carry the H/W ratio so that non-square images rotate rigidly.
     With ``align_corners=False`` the centre of normalised space is the pixel centre
-    ((W-1)/2, (H-1)/2), tfa's rotation centre. Unselected samples get angle 0, which samples
-    exactly their own pixel centres, so they come back unchanged.
+    ((W-1)/2, (H-1)/2), tfa's rotation centre. Angle 0 samples exactly every pixel centre, so
+    such samples come back unchanged.
     """
-    n, _, h, w = x.shape
-    chosen = torch.rand(n, device=x.device, generator=generator) < probability
-    angle = (torch.rand(n, device=x.device, generator=generator) * 2 - 1) * max_radians * chosen
+    _, _, h, w = x.shape
     cos, sin = torch.cos(angle), torch.sin(angle)
     zero = torch.zeros_like(angle)
     theta = torch.stack([torch.stack([cos, -sin * (h / w), zero], 1), torch.stack([sin * (w / h), cos, zero], 1)], 1)

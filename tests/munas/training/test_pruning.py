@@ -1,0 +1,162 @@
+"""Structured pruning: channel groups, ramp, exact physical removal, counts and resources."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from data import load_dataset
+from munas.resources import compute_resources
+from munas.space.architecture import parse_architecture
+from munas.space.sampling import random_architecture
+from munas.training.model import build_network
+from munas.training.presets import training_preset
+from munas.training.pruning import (
+    channel_groups,
+    keep_indices,
+    masks_from_keep,
+    prune_network,
+    ramp_sparsity,
+    update_masks,
+)
+from munas.training.trainer import train_candidate
+
+
+def _layer(kind: str, **kw) -> dict:
+    layer = {"type": kind, "has_prepool": False, "has_bn": True, "has_relu": True}
+    if kind != "1x1Conv2D":
+        layer.update(ker_size=3, **{"2x_stride": False})
+    if kind != "DWConv2D":
+        layer["filters"] = 8
+    layer.update(kw)
+    return layer
+
+
+BRANCHY = parse_architecture({
+    "input_shape": [12, 12, 1], "num_classes": 10,
+    "architecture": {
+        "conv_blocks": [
+            {"is_branch": False, "layers": [_layer("Conv2D", filters=8, has_prepool=True)]},
+            {"is_branch": False, "layers": [_layer("Conv2D", filters=12), _layer("DWConv2D")]},
+            {"is_branch": True, "layers": [_layer("1x1Conv2D", filters=6), _layer("DWConv2D", ker_size=5)]},
+            {"is_branch": False, "layers": [_layer("Conv2D", filters=10)]},
+        ],
+        "pooling": {"type": "avg", "pool_size": 2},
+        "dense_blocks": [{"units": 20}],
+    },
+})
+
+
+def _groups_by_producers(architecture):
+    network = build_network(architecture)
+    plan = channel_groups(network.graph)
+    return network, plan, {tuple(g.producers): g for g in plan.groups if g.producers}
+
+
+def test_channel_groups_tie_add_operands_and_exclude_first_conv_and_logits():
+    _, plan, groups = _groups_by_producers(BRANCHY)
+    # the trunk conv and the branch's match conv are summed: one group, pruned together
+    trunk = groups[("block1/layer0/conv", "block2/match/conv")]
+    assert trunk.prunable and trunk.channels == 12 and trunk.followers == ["block1/layer1/dwconv"]
+    branch = groups[("block2/layer0/conv",)]
+    assert branch.prunable and branch.channels == 6 and branch.followers == ["block2/layer1/dwconv"]
+    assert groups[("block3/layer0/conv",)].prunable and groups[("dense0",)].prunable
+    # the first conv reads the input through its pre-pool: still excluded (spec §8.11)
+    assert not groups[("block0/layer0/conv",)].prunable
+    assert not groups[("logits",)].prunable
+    assert plan.prunable_channels == 12 + 6 + 10 + 20
+
+
+def test_a_branch_from_a_depthwise_first_block_joins_the_input_group():
+    """A group that contains the network input is never pruned."""
+    arch = parse_architecture({"input_shape": [10, 10, 2], "num_classes": 3, "architecture": {
+        "conv_blocks": [{"is_branch": False, "layers": [_layer("DWConv2D")]},
+                        {"is_branch": True, "layers": [_layer("Conv2D", filters=5)]}],
+        "dense_blocks": [{"units": 10}]}})
+    _, plan, groups = _groups_by_producers(arch)
+    assert not groups[("block1/layer0/conv",)].prunable
+    assert plan.prunable_channels == 10
+
+
+def test_ramp_is_cubic_between_start_and_finish():
+    assert ramp_sparsity(0.8, 0, 3, 18) == 0.0
+    assert ramp_sparsity(0.8, 2, 3, 18) == 0.0
+    assert ramp_sparsity(0.8, 17, 3, 18) == pytest.approx(0.8)
+    assert ramp_sparsity(0.8, 30, 3, 18) == pytest.approx(0.8)
+    assert ramp_sparsity(0.8, 10, 3, 19) == pytest.approx(0.8 * (1 - 0.5 ** 3))  # halfway through 2..18
+    assert ramp_sparsity(0.5, 4, 5, 5) == 0.5  # start == finish: straight to the target
+
+
+def _randomise_batchnorm(network):
+    for module in network.modules():
+        if isinstance(module, torch.nn.BatchNorm2d):
+            module.running_mean.normal_()
+            module.running_var.uniform_(0.5, 2.0)
+            module.weight.data.normal_()
+            module.bias.data.normal_()
+
+
+@pytest.mark.parametrize("input_shape", [(28, 28, 1), (12, 9, 3)])
+def test_pruned_network_computes_the_masked_network(input_shape):
+    """Over random architectures: same outputs, half of every pruned group removed, and the
+    pruned document describes exactly the smaller network and is cheaper."""
+    rng = np.random.default_rng(7)
+    torch.manual_seed(0)
+    for _ in range(20):
+        arch = random_architecture(input_shape, 10, rng)
+        network = build_network(arch).eval()
+        _randomise_batchnorm(network)
+        plan = channel_groups(network.graph)
+        keep = keep_indices(network, plan, 0.5)
+        network.set_masks(masks_from_keep(network, plan, keep))
+        x = torch.rand(4, input_shape[2], input_shape[0], input_shape[1])
+        smaller, pruned = prune_network(arch, network, plan, keep)
+        with torch.no_grad():
+            expected, got = network(x), pruned.eval()(x)
+        torch.testing.assert_close(got, expected, rtol=1e-4, atol=1e-5)
+        for index, kept in keep.items():
+            channels = plan.groups[index].channels
+            assert len(kept) == channels - min(channels - 1, round(0.5 * channels))
+        removed = sum(plan.groups[i].channels - len(k) for i, k in keep.items())
+        assert removed == pytest.approx(0.5 * plan.prunable_channels, abs=len(keep))
+        assert [p.shape for p in pruned.parameters()] == [p.shape for p in build_network(smaller).parameters()]
+        before, after = compute_resources(arch), compute_resources(smaller)
+        if keep:
+            assert after.model_size < before.model_size and after.macs < before.macs and after.pmu <= before.pmu
+
+
+def test_mask_is_straight_through():
+    """Forward: a removed channel is exactly zero. Backward: its weights still get the gradient
+    at the sparse point (DPF feedback), so a channel can come back."""
+    network = build_network(BRANCHY)
+    plan = channel_groups(network.graph)
+    keep = update_masks(network, plan, 0.5)
+    unit = network.masked_units()["block3/layer0/conv"]
+    group = plan.tensor_group[network.graph.ops[[op.name for op in network.graph.ops].index("block3/layer0/conv")].output]
+    removed = sorted(set(range(10)) - set(keep[group].tolist()))
+    outputs = {}
+    unit.register_forward_hook(lambda m, i, o: outputs.__setitem__("y", o))
+    network(torch.rand(8, 1, 12, 12)).sum().backward()
+    assert torch.all(outputs["y"][:, removed] == 0)
+    assert unit.conv.weight.grad[removed].abs().sum() > 0
+
+
+def test_pruned_training_on_digits_keeps_accuracy_and_shrinks_resources():
+    data = load_dataset("digits")
+    arch = parse_architecture({"input_shape": [8, 8, 1], "num_classes": 10, "architecture": {
+        "conv_blocks": [{"is_branch": False, "layers": [_layer("Conv2D", filters=16)]},
+                        {"is_branch": False, "layers": [_layer("Conv2D", filters=32)]}],
+        "pooling": {"type": "max", "pool_size": 2}, "dense_blocks": [{"units": 32}]}})
+    config = training_preset("digits")
+    dense = train_candidate(arch, data, config, sparsity=None, seed=0)
+    pruned = train_candidate(arch, data, config, sparsity=0.5, seed=0)
+    assert dense.status == pruned.status == "ok", (dense.message, pruned.message)
+    layers = pruned.pruned_architecture.conv_blocks
+    assert layers[0].layers[0].filters == 16  # first conv excluded
+    assert layers[1].layers[0].filters == 16 and pruned.pruned_architecture.dense_blocks[0].units == 16
+    assert pruned.resources.model_size < dense.resources.model_size
+    assert pruned.resources.macs < dense.resources.macs
+    assert pruned.test_error <= dense.test_error + 0.04
+    # val error only counts epochs at the final sparsity
+    assert pruned.val_error == pytest.approx(1 - max(pruned.val_accuracies[config.prune_finish_epoch - 1:]))
