@@ -20,8 +20,8 @@ import sys
 from pathlib import Path
 
 # Run as a script, this folder comes first on sys.path, and its surrogate.py would shadow the
-# surrogate package; the package (installed with pip install -e .) must win.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+# surrogate package: put the repository root there instead.
+sys.path[0] = str(Path(__file__).resolve().parents[1])
 import argparse
 import json
 import statistics
