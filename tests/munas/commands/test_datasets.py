@@ -1,0 +1,67 @@
+import gzip
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cli import app
+from data.download import resolve_data_dir
+from data.mnist import FOLDER, REMOTE_FILES
+
+runner = CliRunner()
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def test_overview_lists_every_data_set_and_where_it_looks(tmp_path):
+    result = runner.invoke(app, ["datasets", "--data-dir", str(tmp_path)], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    for name in ("chars74k", "cifar10", "digits", "fashion_mnist", "mnist", "speech_commands"):
+        assert name in result.output
+    assert "built in" in result.output and str(tmp_path / "cifar-10-batches-py") in result.output
+    mnist_row = next(line for line in result.output.splitlines() if " mnist " in line)
+    assert "no" in mnist_row.split() and "28×28×1" in mnist_row
+
+
+def test_verify_prints_split_sizes():
+    result = runner.invoke(app, ["datasets", "digits", "--verify"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "1,293" in result.output and "144" in result.output and "360" in result.output
+
+
+def test_verify_checks_the_sums(tmp_path, monkeypatch):
+    if not all((resolve_data_dir() / spec.path).exists() for spec in REMOTE_FILES.values()):
+        pytest.skip("real MNIST files are not present")
+    monkeypatch.setenv("MUNAS_CACHE_DIR", str(tmp_path / "cache"))
+    shutil.copytree(resolve_data_dir() / FOLDER, tmp_path / FOLDER)
+    result = runner.invoke(app, ["datasets", "mnist", "--verify", "--data-dir", str(tmp_path)], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert result.output.count("sha256 of the decompressed content matches") == 4
+    assert "54,000" in result.output and "6,000" in result.output and "10,000" in result.output
+
+
+def test_unknown_name_is_one_line_listing_valid_names():
+    result = subprocess.run([sys.executable, "cli.py", "datasets", "imagenet", "--verify"],
+                            capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("error: unknown data set 'imagenet': use one of chars74k, cifar10, digits")
+
+
+def test_corrupt_file_is_one_line_error_from_the_command(tmp_path):
+    if not all((resolve_data_dir() / spec.path).exists() for spec in REMOTE_FILES.values()):
+        pytest.skip("real MNIST files are not present")
+    shutil.copytree(resolve_data_dir() / FOLDER, tmp_path / FOLDER)
+    target = tmp_path / REMOTE_FILES["test_labels"].path
+    target.write_bytes(gzip.compress(gzip.decompress(target.read_bytes())[:-1]))
+    result = subprocess.run([sys.executable, "cli.py", "datasets", "mnist", "--verify", "--data-dir", str(tmp_path)],
+                            capture_output=True, text=True, cwd=ROOT, timeout=120,
+                            env={**os.environ, "MUNAS_CACHE_DIR": str(tmp_path / "cache")})
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: {target}: sha256 of the decompressed content is")
+    assert "Traceback" not in result.stdout + result.stderr
