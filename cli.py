@@ -13,6 +13,7 @@ import typer
 from munas.commands import datasets, resources
 from munas.commands import pareto, search
 from munas.commands import train_surrogate
+from munas.commands import train
 from munas.commands.output import report_error
 from munas.errors import UserError
 
@@ -34,6 +35,7 @@ app.command("datasets")(datasets.datasets_command)
 app.command("search")(search.search_command)
 app.command("pareto")(pareto.pareto_command)
 app.command("train-surrogate")(train_surrogate.train_surrogate_command)
+app.command("train")(train.train_command)
 
 
 def main() -> None:
