@@ -22,9 +22,11 @@ SMALL = ["--dataset", "digits", "--epochs", "1", "--population", "4", "--sample"
 BOUNDS = ["--error", "0.5", "--pmu", "4KB", "--size", "100KB", "--macs", "2M"]
 
 
+ENV = {**os.environ, "COLUMNS": "200"}
+
+
 def cli(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
-    result = subprocess.run([*CLI, *args], cwd=cwd, capture_output=True, text=True, timeout=300,
-                            env={**os.environ, "COLUMNS": "200"})
+    result = subprocess.run([*CLI, *args], cwd=cwd, capture_output=True, text=True, timeout=300, env=ENV)
     if check:
         assert result.returncode == 0, result.stdout + result.stderr
     return result
@@ -45,7 +47,8 @@ def stored_ids(database: Path) -> int:
 
 
 def start(*args: str, cwd: Path) -> subprocess.Popen:
-    return subprocess.Popen([*CLI, *args], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen([*CLI, *args], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env=ENV)
 
 
 def wait_for_rows(process: subprocess.Popen, database: Path, count: int, timeout: float = 240) -> None:
@@ -107,9 +110,6 @@ def test_sigkill_then_resume_keeps_every_finished_candidate_and_matches_an_unint
     process = start("search", *args, "--run", "killed", cwd=tmp_path)
     try:
         wait_for_rows(process, database, 3)
-        refused = cli("search", "--run", "killed", "--resume", cwd=tmp_path, check=False)
-        assert refused.returncode == 2 and "is being written by pid" in refused.stderr
-        assert len(refused.stderr.strip().splitlines()) == 1
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=30)
     finally:
@@ -132,11 +132,15 @@ def test_sigkill_then_resume_keeps_every_finished_candidate_and_matches_an_unint
     assert genotype(after) == genotype(straight)
 
 
-def test_sigint_stops_cleanly_and_says_how_to_resume(tmp_path):
+def test_second_writer_is_refused_and_sigint_stops_cleanly_saying_how_to_resume(tmp_path):
     database = tmp_path / "runs" / "stopped" / "candidates.sqlite"
-    process = start("search", *SMALL, "--budget", "30", "--run", "stopped", cwd=tmp_path)
+    process = start("search", *SMALL, "--budget", "200", "--run", "stopped", cwd=tmp_path)
     try:
         wait_for_rows(process, database, 2)
+        refused = cli("search", "--run", "stopped", "--resume", cwd=tmp_path, check=False)
+        assert refused.returncode == 2 and "is being written by pid" in refused.stderr
+        assert len(refused.stderr.strip().splitlines()) == 1
+        assert process.poll() is None
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=60)
     finally:
@@ -150,28 +154,48 @@ def test_sigint_stops_cleanly_and_says_how_to_resume(tmp_path):
     assert len(rows(database)) == count + 1 and "Pareto front" in finished.stdout
 
 
+def in_process(args: list[str], monkeypatch, capsys) -> tuple[int, str, str]:
+    """Run ``python cli.py ARGS`` inside the test process (no interpreter start-up)."""
+    import cli as entry
+
+    monkeypatch.setattr(sys, "argv", ["cli.py", *args])
+    try:
+        entry.main()
+        code = 0
+    except SystemExit as exit_:
+        code = exit_.code if isinstance(exit_.code, int) else 1
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
 @pytest.mark.parametrize("args, message", [
     (["--run", "../escape"], "invalid run name"),
+    (["--run", "/tmp/abs"], "invalid run name"),
     (["--pmu", "lots"], "--pmu: cannot read 'lots'"),
     (["--sample", "9", "--population", "4"], "cannot exceed --population"),
     (["--resume"], "--resume needs --run"),
     (["--run", "nothing", "--resume"], "does not exist"),
     (["--screen", "4"], "needs a surrogate"),
     (["--executor", "carrier-pigeon"], "unknown executor"),
+    (["--workers", "2"], "use --executor process"),
     (["--dataset", "no_such_set"], "no_such_set"),
 ])
-def test_bad_input_is_one_line_and_exit_2(tmp_path, args, message):
-    result = cli("search", *args, "--budget", "1", cwd=tmp_path, check=False)
-    assert result.returncode == 2, result.stdout + result.stderr
-    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
-    assert not (tmp_path / "runs" / ".." / "escape").exists()
+def test_bad_input_is_one_line_and_exit_2(tmp_path, monkeypatch, capsys, args, message):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = in_process(["search", *args, "--budget", "1"], monkeypatch, capsys)
+    assert code == 2, err
+    assert message in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "escape").exists() and not (tmp_path / "runs").exists()  # nothing written
 
 
-def test_resuming_with_a_different_search_is_refused(tmp_path):
-    cli("search", *SMALL, "--budget", "1", "--run", "one", cwd=tmp_path)
+def test_resuming_with_a_different_search_is_refused(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert in_process(["search", *SMALL, "--budget", "1", "--run", "one"], monkeypatch, capsys)[0] == 0
     for args, message in ((["--dataset", "mnist"], "--dataset digits"), (["--seed", "9"], "--seed 3"),
                           (["--pmu", "1KB"], "bound pmu")):
-        result = cli("search", "--run", "one", "--resume", *args, cwd=tmp_path, check=False)
-        assert result.returncode == 2 and message in result.stderr, result.stderr
-    again = cli("search", *SMALL, "--budget", "1", "--run", "one", cwd=tmp_path, check=False)
-    assert again.returncode == 2 and "already exists" in again.stderr
+        code, _, err = in_process(["search", "--run", "one", "--resume", *args], monkeypatch, capsys)
+        assert code == 2 and message in err, err
+    code, _, err = in_process(["search", *SMALL, "--budget", "1", "--run", "one"], monkeypatch, capsys)
+    assert code == 2 and "already exists" in err
+    code, _, err = in_process(["pareto", "--run", "nope"], monkeypatch, capsys)
+    assert code == 2 and "does not exist" in err

@@ -120,5 +120,5 @@ def search_command(
     if result.interrupted_by is not None:
         name = signal.Signals(result.interrupted_by).name
         console.print(f"interrupted by {name} after {len(result.candidates)} of {config.budget} candidates; "
-                      f"resume with: python cli.py search --run {config.run} --resume")
+                      f"resume with: python cli.py search --run {config.run} --resume", soft_wrap=True)
         raise typer.Exit(128 + result.interrupted_by)

@@ -141,13 +141,12 @@ class SearchOptions:
 
 
 def train_config_object(dataset: str, epochs: int | None) -> Any:
-    """The trainer's ``TrainConfig`` preset for the data set, with the epochs override."""
-    from munas.training.presets import training_preset
+    """The trainer's ``TrainConfig`` preset for the data set, with the epochs override (the
+    trainer rescales its LR steps and pruning window to the new length)."""
+    from munas.training.presets import training_preset, with_epochs
 
     preset = training_preset(dataset)
-    if epochs is not None:
-        preset = _with_epochs(preset, epochs)
-    return preset
+    return preset if epochs is None else with_epochs(preset, epochs)
 
 
 def training_config(dataset: str, epochs: int | None) -> dict[str, Any]:
@@ -155,18 +154,20 @@ def training_config(dataset: str, epochs: int | None) -> dict[str, Any]:
     return json.loads(json.dumps(dataclasses.asdict(train_config_object(dataset, epochs))))
 
 
-def _with_epochs(preset: Any, epochs: int) -> Any:
-    from munas.training import presets
-
-    scale = getattr(presets, "with_epochs", None)
-    if scale is not None:  # the trainer knows how to rescale its pruning window to fewer epochs
-        return scale(preset, epochs)
-    return dataclasses.replace(preset, epochs=epochs)
-
-
 def _positive(name: str, value: int) -> None:
     if value < 1:
         raise UserError(f"--{name} must be at least 1, got {value}")
+
+
+def check_executor(name: str, workers: int) -> None:
+    """Fail before anything is written if the executor cannot be created as asked."""
+    from munas.search.executors import list_executors
+
+    if name not in list_executors():
+        raise UserError(f"unknown executor {name!r}; choose one of {', '.join(list_executors())}")
+    _positive("workers", workers)
+    if name == "inprocess" and workers > 1:
+        raise UserError("--executor inprocess trains one candidate at a time; use --executor process for --workers > 1")
 
 
 def _bounds(options: SearchOptions, base: Bounds) -> Bounds:
@@ -209,7 +210,7 @@ def new_config(options: SearchOptions, run: str) -> SearchConfig:
         raise UserError("--screen K > 1 needs a surrogate to choose among the K children; add --surrogate gnn")
     executor = options.executor or "inprocess"
     workers = options.workers if options.workers is not None else 1
-    _positive("workers", workers)
+    check_executor(executor, workers)
     return SearchConfig(
         run=run, dataset=dataset, bounds=_bounds(options, default_bounds(dataset, pruning)), budget=budget,
         population=population, sample=sample, initial_population=initial, seed=options.seed or 0,
@@ -251,6 +252,5 @@ def resumed_config(stored: SearchConfig, options: SearchOptions) -> SearchConfig
                         "start a new --run (resuming would mix two training procedures)")
     if "budget" in changes:
         _positive("budget", changes["budget"])
-    if "workers" in changes:
-        _positive("workers", changes["workers"])
+    check_executor(changes.get("executor", stored.executor), changes.get("workers", stored.workers))
     return dataclasses.replace(stored, **changes)

@@ -77,10 +77,7 @@ class InProcessExecutor(Executor):
     """Trains in the calling process when the result is waited for (one at a time)."""
 
     def __init__(self, workers: int = 1, address: str | None = None) -> None:
-        super().__init__()
-        if workers != 1:
-            raise UserError("--executor inprocess trains one candidate at a time; use --executor process "
-                            "for --workers > 1")
+        super().__init__()  # one at a time whatever ``workers`` says (the config refuses workers > 1)
         self._jobs: list[EvaluationJob] = []
 
     def submit(self, job: EvaluationJob) -> None:

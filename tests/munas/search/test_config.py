@@ -49,6 +49,8 @@ def test_config_round_trips_through_json():
     (SearchOptions(budget=0), "--budget"),
     (SearchOptions(accounting="exotic"), "--accounting"),
     (SearchOptions(screen=3), "needs a surrogate"),
+    (SearchOptions(executor="pigeon"), "unknown executor"),
+    (SearchOptions(workers=0, executor="process"), "--workers"),
     (SearchOptions(no_bound=frozenset({"error", "pmu", "model_size", "macs"})), "every bound is none"),
 ])
 def test_invalid_options(options, message):
