@@ -26,6 +26,7 @@ from typing import BinaryIO
 import platformdirs
 
 from data.errors import DataError
+from data.progress import progress
 
 DATA_DIR_ENV = "MUNAS_DATA_DIR"
 CACHE_DIR_ENV = "MUNAS_CACHE_DIR"
@@ -74,12 +75,15 @@ class RemoteFile:
 
 
 def https_fetch(url: str, out: BinaryIO) -> None:
-    """Default fetcher: stream ``url`` into ``out`` over HTTPS."""
+    """Default fetcher: stream ``url`` into ``out`` over HTTPS, with a progress bar."""
     if not url.startswith("https://"):
         raise OSError(f"refusing non-HTTPS URL {url}")
     with urllib.request.urlopen(url, timeout=60) as response:  # noqa: S310 (scheme checked above)
-        while chunk := response.read(1 << 20):
-            out.write(chunk)
+        size = int(response.headers.get("Content-Length") or 0) or None
+        with progress(f"downloading {url.rsplit('/', 1)[-1]}", total=size) as advance:
+            while chunk := response.read(1 << 20):
+                out.write(chunk)
+                advance(len(chunk))
 
 
 def read_content(path: Path, gzipped: bool) -> bytes:

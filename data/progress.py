@@ -12,9 +12,13 @@ _console = Console(stderr=True)
 
 
 @contextmanager
-def progress(description: str, total: int) -> Iterator[Callable[[], None]]:
-    """Yield ``advance()``, which moves a transient bar of ``total`` steps by one."""
+def progress(description: str, total: int | None) -> Iterator[Callable[..., None]]:
+    """Yield ``advance(steps=1)``, which moves a transient bar of ``total`` steps (None: unknown)."""
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                   console=_console, transient=True, disable=not _console.is_terminal) as bar:
         task = bar.add_task(description, total=total)
-        yield lambda: bar.advance(task)
+
+        def advance(steps: int = 1) -> None:
+            bar.advance(task, steps)
+
+        yield advance

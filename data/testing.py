@@ -8,11 +8,12 @@ set, so a CI run cannot pass by skipping everything.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import torch
 
 from data.dataset import Dataset
-from data.download import DATA_DIR_ENV
+from data.download import DATA_DIR_ENV, resolve_data_dir
 from data.registry import get_source, load_dataset
 
 
@@ -21,11 +22,10 @@ def data_required() -> bool:
     return os.environ.get("MUNAS_REQUIRE_DATA") == "1" or bool(os.environ.get("CI"))
 
 
-def load_real_dataset(name: str) -> Dataset:
-    """Load the built-in data set ``name`` from ``$MUNAS_DATA_DIR``, never downloading.
+def real_data_dir(name: str) -> Path:
+    """``$MUNAS_DATA_DIR`` when it holds the built-in set ``name``; else skip (or fail) the test.
 
-    A set that is not present skips the test (or fails it, see :func:`data_required`); a set
-    that is present but broken raises its :class:`DataError`, failing the test.
+    A set that is not present skips the test, or fails it where :func:`data_required`.
     """
     import pytest
 
@@ -35,10 +35,20 @@ def load_real_dataset(name: str) -> Dataset:
     elif not source.is_present():
         reason = f"data set {name!r} is not present in {source.location()}"
     else:
-        return load_dataset(name, download=False)
+        return resolve_data_dir()
     if data_required():
         pytest.fail(reason)
     pytest.skip(reason)
+
+
+def load_real_dataset(name: str) -> Dataset:
+    """Load the built-in data set ``name`` from ``$MUNAS_DATA_DIR``, never downloading.
+
+    Skips or fails like :func:`real_data_dir` when the set is absent; a set that is present but
+    broken raises its :class:`DataError`, failing the test.
+    """
+    real_data_dir(name)
+    return load_dataset(name, download=False)
 
 
 def sample_hashes(x: torch.Tensor) -> list[bytes]:

@@ -5,7 +5,7 @@ import torch
 
 from data.chars74k import FOLDER, image_paths
 from data.download import resolve_data_dir
-from data.testing import check_splits, duplicates_across_splits, load_real_dataset
+from data.testing import check_splits, duplicates_across_splits, load_real_dataset, real_data_dir
 
 
 @pytest.fixture(scope="module")
@@ -37,9 +37,7 @@ def test_chars74k_samples_appear_in_one_split_only(chars):
 
 
 def test_chars74k_labels_follow_the_sample_number():
-    found = image_paths(resolve_data_dir() / FOLDER)
-    if not found:
-        pytest.skip("Chars74K is not present")
+    found = image_paths(real_data_dir("chars74k") / FOLDER)
     assert [path for path, _ in found] == sorted(path for path, _ in found)
     for path, label in found[:: max(1, len(found) // 50)]:
         assert label == int(path.parent.name[len("Sample"):]) - 1

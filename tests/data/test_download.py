@@ -7,6 +7,7 @@ import pytest
 from data import DataError, load_dataset
 from data.download import RemoteFile, extract_tar_members, read_verified, resolve_data_dir
 from data.mnist import REMOTE_FILES
+from data.testing import real_data_dir
 
 
 class LocalFetcher:
@@ -23,11 +24,8 @@ class LocalFetcher:
 
 @pytest.fixture
 def mnist_sources():
-    root = resolve_data_dir()
-    files = {spec.url: root / spec.path for spec in REMOTE_FILES.values()}
-    if not all(path.exists() for path in files.values()):
-        pytest.skip("real MNIST files are not present")
-    return files
+    root = real_data_dir("mnist")
+    return {spec.url: root / spec.path for spec in REMOTE_FILES.values()}
 
 
 def test_download_checks_and_places_the_file_once(tmp_path, mnist_sources):

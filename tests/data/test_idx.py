@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from data import DataError, load_dataset
-from data.download import read_verified, resolve_data_dir
+from data.download import read_verified
+from data.testing import real_data_dir
 from data.idx import parse_idx
 from data.mnist import FOLDER, REMOTE_FILES
 
@@ -34,10 +35,7 @@ def test_parse_idx_rejects_malformed_content(content, problem):
 @pytest.fixture
 def mnist_copy(tmp_path, monkeypatch):
     """A private copy of the real MNIST files, so tests can damage them."""
-    source = resolve_data_dir() / FOLDER
-    if not all((resolve_data_dir() / spec.path).exists() for spec in REMOTE_FILES.values()):
-        pytest.skip("real MNIST files are not present")
-    shutil.copytree(source, tmp_path / FOLDER)
+    shutil.copytree(real_data_dir("mnist") / FOLDER, tmp_path / FOLDER)
     monkeypatch.setenv("MUNAS_CACHE_DIR", str(tmp_path / "cache"))
     return tmp_path
 

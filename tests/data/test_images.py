@@ -5,14 +5,12 @@ from PIL import Image
 
 from data import DataError
 from data.chars74k import FOLDER, image_paths
-from data.download import resolve_data_dir
+from data.testing import real_data_dir
 from data.images import bilinear_resize, load_resized_images, read_image
 
 
 def real_images(count):
-    found = image_paths(resolve_data_dir() / FOLDER)
-    if not found:
-        pytest.skip("Chars74K images are not present")
+    found = image_paths(real_data_dir("chars74k") / FOLDER)
     return [path for path, _ in found[:: len(found) // count][:count]]
 
 

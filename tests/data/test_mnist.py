@@ -6,7 +6,7 @@ import torch
 
 from data.idx import parse_idx
 from data.mnist import REMOTE_FILES
-from data.testing import check_splits, duplicates_across_splits, load_real_dataset
+from data.testing import check_splits, duplicates_across_splits, load_real_dataset, real_data_dir
 
 
 @pytest.fixture(scope="module")
@@ -21,12 +21,11 @@ def test_mnist_splits(mnist):
     assert not mnist.augmentation.horizontal_flip
 
 
-def test_mnist_values_are_the_original_pixels_over_255(mnist, tmp_path):
-    from data.download import resolve_data_dir
-
-    raw = parse_idx(gzip.decompress((resolve_data_dir() / REMOTE_FILES["test_images"].path).read_bytes()), "t10k")
+def test_mnist_values_are_the_original_pixels_over_255(mnist):
+    root = real_data_dir("mnist")
+    raw = parse_idx(gzip.decompress((root / REMOTE_FILES["test_images"].path).read_bytes()), "t10k")
     assert torch.equal(mnist.x_test[:, 0], torch.from_numpy(raw.astype(np.float32) / 255))
-    labels = parse_idx(gzip.decompress((resolve_data_dir() / REMOTE_FILES["test_labels"].path).read_bytes()), "t10k")
+    labels = parse_idx(gzip.decompress((root / REMOTE_FILES["test_labels"].path).read_bytes()), "t10k")
     assert torch.equal(mnist.y_test, torch.from_numpy(labels.astype(np.int64)))
 
 

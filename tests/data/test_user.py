@@ -7,8 +7,7 @@ from sklearn.datasets import load_digits
 
 from data import DataError, load_dataset
 from data.chars74k import FOLDER, image_paths
-from data.download import resolve_data_dir
-from data.testing import check_splits
+from data.testing import check_splits, real_data_dir
 
 
 @pytest.fixture
@@ -77,9 +76,7 @@ def test_truncated_npz_is_reported(tmp_path, digits_arrays):
 @pytest.fixture
 def image_folder(tmp_path, monkeypatch):
     """Three real Chars74K classes (20 images each) laid out as class sub-folders."""
-    found = image_paths(resolve_data_dir() / FOLDER)
-    if not found:
-        pytest.skip("Chars74K images are not present")
+    found = image_paths(real_data_dir("chars74k") / FOLDER)
     monkeypatch.setenv("MUNAS_CACHE_DIR", str(tmp_path / "cache"))
     root = tmp_path / "letters"
     for name, sample in (("A", "Sample011"), ("B", "Sample012"), ("C", "Sample013")):
