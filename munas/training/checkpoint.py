@@ -41,8 +41,9 @@ def load_trained(directory: str | Path) -> tuple[Architecture, GraphNetwork]:
     architecture = load_architecture(folder / ARCHITECTURE_FILE)
     try:
         state = torch.load(folder / WEIGHTS_FILE, map_location="cpu", weights_only=True)
-    except Exception as error:  # noqa: BLE001 - any unreadable or unsafe file is one user error
-        raise UserError(f"{folder / WEIGHTS_FILE}: not a weights file munas can load safely ({error})") from None
+    except Exception:  # noqa: BLE001 - any unreadable or unsafe file is one user error
+        raise UserError(f"{folder / WEIGHTS_FILE}: refused, not a plain tensor file (only files written by "
+                        "'train --save' load; anything holding other objects is never unpickled)") from None
     network = build_network(architecture)
     try:
         network.load_state_dict(state)
