@@ -15,6 +15,7 @@ from pathlib import Path
 from data.dataset import Dataset
 from data.download import RemoteFile, resolve_data_dir
 from data.errors import DataError
+from data.user import load_user_dataset
 
 Loader = Callable[[Path, bool], Dataset]
 """A loader takes the resolved data directory and whether it may download missing files."""
@@ -114,7 +115,5 @@ def load_dataset(name_or_path: str, data_dir: str | Path | None = None, download
         return _REGISTRY[name_or_path].loader(resolve_data_dir(data_dir), download)
     path = Path(name_or_path).expanduser()
     if path.exists():
-        from data.user import load_user_dataset
-
         return load_user_dataset(path)
     raise _unknown_name_error(name_or_path)
