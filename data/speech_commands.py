@@ -129,8 +129,7 @@ def compute_features(root: Path, clips: list[Path]) -> dict[str, np.ndarray]:
             audio = np.stack([read_wav(path) if path is not None else silence_audio(noise, rng)
                               for (path, _), _ in chunk])
             x[start: start + len(chunk)] = mfcc(audio)
-            for _ in chunk:
-                advance()
+            advance(len(chunk))
     return {"x": x, "y": np.array([label for (_, label), _ in entries], dtype=np.int64),
             "split": np.array([code for _, code in entries], dtype=np.int8),
             "noise_clips": np.array(len(noise))}

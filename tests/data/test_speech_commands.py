@@ -78,3 +78,30 @@ def test_notes_say_what_was_found(speech, root):
     assert f"{len(clip_paths(root))} clips" in speech.notes
     if not (root / "_background_noise_").exists():
         assert "digital silence" in speech.notes
+
+
+def test_silence_is_cut_from_background_noise_when_present(root, tmp_path, monkeypatch):
+    import shutil
+    import wave
+
+    from data import load_dataset
+
+    data_dir = tmp_path / "data"
+    copy = data_dir / root.name
+    for word in ("yes", "no", "up", "bed", "cat", "dog"):
+        shutil.copytree(root / word, copy / word)
+    # A three-second "noise" recording made of real clips.
+    noise = np.concatenate([read_wav(path) for path in sorted((root / "wow").glob("*.wav"))[:3]])
+    (copy / "_background_noise_").mkdir()
+    with wave.open(str(copy / "_background_noise_" / "noise.wav"), "wb") as writer:
+        writer.setnchannels(1), writer.setsampwidth(2), writer.setframerate(16000)
+        writer.writeframes((noise * 32768).astype("<i2").tobytes())
+    monkeypatch.setenv("MUNAS_CACHE_DIR", str(tmp_path / "cache"))
+    first = load_dataset("speech_commands", data_dir=data_dir)
+    assert "digital silence" not in first.notes
+    silence = first.x_train[first.y_train == SILENCE]
+    assert len(silence) > 0
+    assert not torch.equal(silence[0, 0], torch.from_numpy(mfcc(np.zeros((1, 16000)))[0]))
+    monkeypatch.setenv("MUNAS_CACHE_DIR", str(tmp_path / "other-cache"))
+    again = load_dataset("speech_commands", data_dir=data_dir)  # recomputed: the same seeded noise
+    assert torch.equal(first.x_train, again.x_train) and torch.equal(first.x_test, again.x_test)
