@@ -97,3 +97,33 @@ def test_batch_with_wrong_content_is_reported(cifar_copy):
     path.write_bytes(pickle.dumps({b"data": np.zeros((2, 3072), dtype=np.uint8), b"labels": [1, 12]}, protocol=2))
     with pytest.raises(DataError, match="'labels' is not a list of 2 labels in 0..9"):
         load_dataset("cifar10", data_dir=cifar_copy, download=False)
+
+
+def test_archive_is_downloaded_checked_and_extracted_once(tmp_path, monkeypatch):
+    import hashlib
+    import io
+    import tarfile
+
+    from data.download import RemoteFile
+
+    train_paths, test_path = present_batches()
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for path in (train_paths[0], test_path):
+            tar.add(path, arcname=f"{FOLDER}/{path.name}")
+    archive = buffer.getvalue()
+    url = "https://example.org/cifar-10-python.tar.gz"
+    monkeypatch.setattr("data.cifar10.ARCHIVE", RemoteFile("cifar-10-python.tar.gz", hashlib.sha256(archive).hexdigest(), url))
+    requests = []
+
+    def fetch(requested, out):
+        requests.append(requested)
+        out.write(archive)
+
+    monkeypatch.setattr("data.download.https_fetch", fetch)
+    dataset = load_dataset("cifar10", data_dir=tmp_path)
+    assert requests == [url]
+    assert sorted(p.name for p in (tmp_path / FOLDER).iterdir()) == sorted([train_paths[0].name, "test_batch"])
+    assert (tmp_path / "cifar-10-python.tar.gz").read_bytes() == archive
+    again = load_dataset("cifar10", data_dir=tmp_path)
+    assert requests == [url] and torch.equal(dataset.x_test, again.x_test)
