@@ -63,10 +63,11 @@ def _labels(array: np.ndarray, key: str, count: int, path: Path) -> np.ndarray:
 def load_npz(path: Path) -> Dataset:
     """Load an ``.npz`` with ``x_train, y_train, x_test, y_test``; any problem is a one-line DataError."""
     try:
-        with np.load(path, allow_pickle=False) as stored:
-            if not isinstance(stored, np.lib.npyio.NpzFile):
-                raise DataError(f"{path}: a single array, not an .npz archive; save the four arrays with "
-                                f"np.savez(path, {'=..., '.join(NPZ_KEYS)}=...)")
+        stored = np.load(path, allow_pickle=False)
+        if not isinstance(stored, np.lib.npyio.NpzFile):
+            raise DataError(f"{path}: a single array, not an .npz archive; save the four arrays with "
+                            f"np.savez(path, {'=..., '.join(NPZ_KEYS)}=...)")
+        with stored:
             missing = [key for key in NPZ_KEYS if key not in stored.files]
             if missing:
                 raise DataError(f"{path}: missing array(s) {', '.join(missing)} (found: {', '.join(stored.files) or 'none'}); "

@@ -64,6 +64,13 @@ def test_npz_with_inconsistent_arrays_is_refused(tmp_path, digits_arrays, change
         load_dataset(str(path))
 
 
+def test_a_single_array_file_is_not_an_npz(tmp_path, digits_arrays):
+    path = tmp_path / "x_train.npy"
+    np.save(path, digits_arrays["x_train"])
+    with pytest.raises(DataError, match="a single array, not an .npz archive"):
+        load_dataset(str(path))
+
+
 def test_truncated_npz_is_reported(tmp_path, digits_arrays):
     path = tmp_path / "cut.npz"
     np.savez(path, **digits_arrays)
