@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from munas.errors import UserError
 
 OPTIMIZERS = ("sgdw", "adamw")
+PRECISIONS = ("auto", "float32", "bfloat16")
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,10 @@ class TrainConfig:
     """DPF recomputes the masks every this many batches while the sparsity ramps up."""
     calibration_batches: int = 5
     """Validation batches that calibrate the int8 activation ranges."""
+    precision: str = "auto"
+    """Training arithmetic: ``float32``, ``bfloat16`` (autocast: convolutions and matrix products
+    in bf16, weights, optimiser and BatchNorm statistics in float32) or ``auto`` = bfloat16 on a
+    CPU with native bf16 instructions, else float32. Evaluation is always float32."""
 
     def lr_at(self, epoch: int) -> float:
         """The learning rate of 0-based ``epoch``."""
@@ -71,6 +76,8 @@ class TrainConfig:
         if not 0 <= self.min_sparsity <= self.max_sparsity < 1:
             problems.append(f"sparsity range must satisfy 0 <= min <= max < 1, got "
                             f"[{self.min_sparsity}, {self.max_sparsity}]")
+        if self.precision not in PRECISIONS:
+            problems.append(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
         if self.mask_refresh_batches < 1 or self.calibration_batches < 1:
             problems.append("mask_refresh_batches and calibration_batches must be >= 1")
         if problems:

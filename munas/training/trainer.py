@@ -20,9 +20,11 @@ The procedure is the reference's (spec §5, §6.1) with its quirks fixed:
 * a non-finite loss ends the training with status ``nan_loss``; any other exception with
   ``failed`` and a message. Nothing is raised to the caller.
 
-Speed (see ``benchmarks/training.py``): channels-last activations (oneDNN's fast path for
-small convolutions; NHWC-stored data makes each batch a free view), the loss accumulated on
-the device and read once per epoch, a multi-tensor optimiser step and weight decay, and
+Speed (see ``benchmarks/training.py``): one intra-op thread by default (tiny ops lose more to
+thread barriers than they gain, badly so on a shared machine), channels-last activations
+(oneDNN's fast path for small convolutions; NHWC-stored data makes each batch a free view),
+bf16 autocast on CPUs with native bf16 (``TrainConfig.precision``), the loss accumulated on the
+device and read once per epoch, a multi-tensor optimiser step and weight decay, and float32
 evaluation in large no-grad batches.
 """
 
@@ -41,7 +43,7 @@ from data.dataset import Dataset
 from munas.resources import Resources, compute_resources
 from munas.space.architecture import Architecture
 from munas.training.augmentation import augment, is_identity
-from munas.training.device import cpu_threads, resolve_device
+from munas.training.device import cpu_threads, resolve_device, training_dtype
 from munas.training.model import BN_MOMENTUM, GraphNetwork, build_network
 from munas.training.presets import TrainConfig
 from munas.training.pruning import channel_groups, prune_network, ramp_sparsity, update_masks
@@ -172,6 +174,7 @@ def _train(architecture: Architecture, dataset: Dataset, config: TrainConfig, sp
     generator = torch.Generator(device=device)
     generator.manual_seed(seed)
     binary = architecture.num_classes == 2
+    dtype = training_dtype(device, config.precision)
 
     network = build_network(architecture, config.dropout).to(device=device, memory_format=torch.channels_last)
     train = _Data(dataset.x_train, dataset.y_train, device, binary)
@@ -209,7 +212,9 @@ def _train(architecture: Architecture, dataset: Dataset, config: TrainConfig, sp
                 for bn in batchnorms:
                     bn.momentum = max(BN_MOMENTUM, 1.0 / (steps + 1))
             steps += 1
-            loss = _loss(network(x), y, binary)
+            with torch.autocast(device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
+                logits = network(x)
+            loss = _loss(logits.float(), y, binary)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if config.weight_decay:

@@ -1,0 +1,158 @@
+"""Training throughput: the munas trainer against two plain PyTorch loops, same run.
+
+Three reference candidates inside the Fashion-MNIST bounds (PMU 64 KB, size 64 KB, 30 M MACs):
+tiny, mid and largest-in-bounds. Each is trained from the same initial weights on the same
+real Fashion-MNIST images, batch 128, SGD momentum 0.9, lr 0.01, dropout 0.15, by
+
+* ``DataLoader``: ``TensorDataset`` + ``DataLoader(shuffle=True)``, NCHW, torch's default threads;
+* ``plain``: the data set in memory, ``randperm`` index batches, NCHW, torch's default threads
+  (the baseline the issue names);
+* ``plain 1 thr``: the same loop with one intra-op thread, to show what threading alone does;
+* ``munas``: :func:`munas.training.trainer.train_candidate` (its wall time *includes* the
+  validation, test and int8 passes on 1000 images each, so its figure is conservative).
+
+No loop calls ``.item()`` per step. Augmentation is off for all (the plain loops have none) and
+the munas trainer's decoupled weight decay is set to 0 so every loop does the same arithmetic.
+Each loop runs ``--repeats`` times interleaved with the others; the best throughput counts (the
+machine is shared, so the best run is the least disturbed one). Accuracy is the test accuracy
+after the last repeat (munas: of its best-validation weights).
+
+    MUNAS_DATA_DIR=/work/shared/data python benchmarks/training.py [--images 12800] [--repeats 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import dataclasses
+import sys
+import time
+from pathlib import Path
+
+# Run as a script, this folder comes first on sys.path, and its data.py would shadow the
+# ``data`` package: put the repository root there instead.
+sys.path[0] = str(Path(__file__).resolve().parents[1])
+
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+from rich.console import Console  # noqa: E402
+from rich.table import Table  # noqa: E402
+from torch.utils.data import DataLoader, TensorDataset  # noqa: E402
+
+from data import load_dataset  # noqa: E402
+from data.dataset import Augmentation  # noqa: E402
+from munas.resources import compute_resources  # noqa: E402
+from munas.space.architecture import parse_architecture  # noqa: E402
+from munas.training.model import build_network  # noqa: E402
+from munas.training.presets import training_preset, with_epochs  # noqa: E402
+from munas.training.trainer import train_candidate  # noqa: E402
+
+BATCH, LR, DROPOUT = 128, 0.01, 0.15
+
+
+def _conv(filters: int, stride2: bool = False) -> dict:
+    return {"type": "Conv2D", "ker_size": 3, "filters": filters, "2x_stride": stride2, "has_prepool": False,
+            "has_bn": True, "has_relu": True}
+
+
+def _document(layers: list[dict], pool: dict, units: int) -> dict:
+    return {"input_shape": [28, 28, 1], "num_classes": 10, "architecture": {
+        "conv_blocks": [{"is_branch": False, "layers": [layer]} for layer in layers],
+        "pooling": pool, "dense_blocks": [{"units": units}]}}
+
+
+CANDIDATES = {
+    "tiny": _document([_conv(8, True), _conv(16, True)], {"type": "avg", "pool_size": 2}, 32),
+    "mid": _document([_conv(32), _conv(48, True), _conv(64)], {"type": "avg", "pool_size": 4}, 64),
+    "largest": _document([_conv(48), _conv(48), _conv(64)], {"type": "max", "pool_size": 6}, 16),
+}
+
+
+def _plain_epoch(network, optimizer, x, y, loader: bool) -> None:
+    network.train()
+    if loader:
+        batches = DataLoader(TensorDataset(x, y), batch_size=BATCH, shuffle=True)
+    else:
+        order = torch.randperm(len(y))
+        batches = ((x[order[i:i + BATCH]], y[order[i:i + BATCH]]) for i in range(0, len(y), BATCH))
+    for xb, yb in batches:
+        loss = F.cross_entropy(network(xb), yb)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+
+
+@torch.no_grad()
+def _test_accuracy(network, x, y) -> float:
+    network.eval()
+    return float((network(x).argmax(1) == y).float().mean())
+
+
+def _plain(initial, x, y, x_test, y_test, loader: bool, threads: int | None) -> tuple[float, float]:
+    previous = torch.get_num_threads()
+    if threads:
+        torch.set_num_threads(threads)
+    try:
+        network = copy.deepcopy(initial)
+        optimizer = torch.optim.SGD(network.parameters(), lr=LR, momentum=0.9)
+        started = time.perf_counter()
+        _plain_epoch(network, optimizer, x, y, loader)
+        seconds = time.perf_counter() - started
+        return len(y) / seconds, _test_accuracy(network, x_test, y_test)
+    finally:
+        torch.set_num_threads(previous)
+
+
+def _munas(architecture, data, seed: int) -> tuple[float, float]:
+    config = dataclasses.replace(with_epochs(training_preset("fashion_mnist"), 1), batch_size=BATCH, lr=LR,
+                                 lr_schedule=(), weight_decay=0.0, dropout=DROPOUT)
+    result = train_candidate(architecture, data, config, seed=seed, device="cpu")
+    if result.status != "ok":
+        raise SystemExit(f"munas trainer failed: {result.message}")
+    return len(data.y_train) / result.train_seconds, 1 - result.test_error
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--images", type=int, default=12800, help="training images per run (one epoch)")
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--only", choices=sorted(CANDIDATES), action="append", help="benchmark only these")
+    args = parser.parse_args()
+    console = Console(width=200)
+    full = load_dataset("fashion_mnist")
+    data = dataclasses.replace(full, x_train=full.x_train[:args.images], y_train=full.y_train[:args.images],
+                               x_val=full.x_val[:1000], y_val=full.y_val[:1000], x_test=full.x_test[:1000],
+                               y_test=full.y_test[:1000], augmentation=Augmentation())
+    console.print(f"Fashion-MNIST, {args.images} training images per run, batch {BATCH}, SGD momentum 0.9, "
+                  f"best of {args.repeats}; torch {torch.__version__}, default threads {torch.get_num_threads()}")
+    table = Table("candidate", "PMU / size / MACs", "DataLoader img/s", "plain img/s", "plain 1 thr img/s",
+                  "munas img/s", "munas / plain", "munas / DataLoader", "test acc DL / plain / munas")
+    loops = {
+        "loader": lambda init, arch: _plain(init, data.x_train, data.y_train, data.x_test, data.y_test, True, None),
+        "plain": lambda init, arch: _plain(init, data.x_train, data.y_train, data.x_test, data.y_test, False, None),
+        "plain1": lambda init, arch: _plain(init, data.x_train, data.y_train, data.x_test, data.y_test, False, 1),
+        "munas": lambda init, arch: _munas(arch, data, seed=0),
+    }
+    for name in args.only or list(CANDIDATES):
+        architecture = parse_architecture(CANDIDATES[name])
+        resources = compute_resources(architecture)
+        torch.manual_seed(0)  # the munas trainer seeds the same way, so all start from these weights
+        initial = build_network(architecture, DROPOUT)
+        best = {loop: 0.0 for loop in loops}
+        accuracy = {}
+        for _ in range(args.repeats):
+            for loop, run in loops.items():
+                speed, accuracy[loop] = run(initial, architecture)
+                best[loop] = max(best[loop], speed)
+        table.add_row(
+            name, f"{resources.pmu:,} / {resources.model_size:,} / {resources.macs / 1e6:.2f}M",
+            f"{best['loader']:,.0f}", f"{best['plain']:,.0f}", f"{best['plain1']:,.0f}", f"{best['munas']:,.0f}",
+            f"{best['munas'] / best['plain']:.2f}x", f"{best['munas'] / best['loader']:.2f}x",
+            f"{accuracy['loader']:.3f} / {accuracy['plain']:.3f} / {accuracy['munas']:.3f}",
+        )
+        console.print(f"{name}: done", style="dim")
+    console.print(table)
+
+
+if __name__ == "__main__":
+    main()
