@@ -62,6 +62,11 @@ def _labels(array: np.ndarray, key: str, count: int, path: Path) -> np.ndarray:
 
 def load_npz(path: Path) -> Dataset:
     """Load an ``.npz`` with ``x_train, y_train, x_test, y_test``; any problem is a one-line DataError."""
+    with open(path, "rb") as file:
+        magic = file.read(6)
+    if not magic.startswith((b"PK\x03\x04", b"\x93NUMPY")):
+        raise DataError(f"{path}: not an .npz file (no zip archive); save the arrays with "
+                        f"np.savez(path, {'=..., '.join(NPZ_KEYS)}=...)")
     try:
         stored = np.load(path, allow_pickle=False)
         if not isinstance(stored, np.lib.npyio.NpzFile):
@@ -74,8 +79,8 @@ def load_npz(path: Path) -> Dataset:
                                 f"the .npz needs {', '.join(NPZ_KEYS)}")
             arrays = {key: stored[key] for key in NPZ_KEYS}
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
-        raise DataError(f"{path}: not a readable .npz file ({error}); write it with np.savez and arrays of "
-                        "numbers only (object arrays are refused)") from error
+        raise DataError(f"{path}: not a readable .npz file ({str(error).split('. ')[0]}); write it with np.savez "
+                        "and arrays of numbers only (object arrays are refused)") from error
     x = {split: _images(arrays[f"x_{split}"], f"x_{split}", path) for split in ("train", "test")}
     y = {split: _labels(arrays[f"y_{split}"], f"y_{split}", len(x[split]), path) for split in ("train", "test")}
     if x["train"].shape[1:] != x["test"].shape[1:]:

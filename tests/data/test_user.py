@@ -64,6 +64,13 @@ def test_npz_with_inconsistent_arrays_is_refused(tmp_path, digits_arrays, change
         load_dataset(str(path))
 
 
+def test_a_file_of_another_kind_is_not_an_npz(tmp_path):
+    path = tmp_path / "notes.txt"
+    path.write_text("x_train,y_train\n")
+    with pytest.raises(DataError, match=r"notes.txt: not an .npz file \(no zip archive\)"):
+        load_dataset(str(path))
+
+
 def test_a_single_array_file_is_not_an_npz(tmp_path, digits_arrays):
     path = tmp_path / "x_train.npy"
     np.save(path, digits_arrays["x_train"])
