@@ -23,6 +23,7 @@ def test_defaults_for_the_embedded_data_set():
     config = new_config(SearchOptions(), "r")
     assert config.dataset == "digits" and config.pruning and config.accounting == "tflm"
     assert (config.budget, config.population, config.sample, config.initial_population) == (80, 20, 5, 20)
+    assert config.epochs == config.train_config["epochs"] == 8
     assert config.surrogate == "none" and config.screen == 1 and not config.tournament_with_replacement
     lo, hi = config.sparsity_range
     assert 0 <= lo < hi <= 1
