@@ -93,6 +93,9 @@ def search_command(
     accounting: Optional[str] = typer.Option(None, "--accounting", help="tflm (default, int8 deployment) or munas (paper)."),
     data_dir: Optional[str] = typer.Option(None, "--data-dir", help="Data cache folder (default $MUNAS_DATA_DIR or the user cache)."),
     runs_dir: Optional[str] = typer.Option(None, "--runs-dir", help="Runs folder (default $MUNAS_RUNS_DIR or ./runs)."),
+    reference_selection: Optional[bool] = typer.Option(
+        None, "--reference-selection", help="Select parents exactly as the μNAS reference (tournament with "
+        "replacement, no floor on the fitness weights) instead of distinct members and λ ≥ 0.05."),
 ) -> None:
     """Search the most accurate CNN within the memory/size/MACs bounds (μNAS aging evolution)."""
     given, dropped = bound_overrides(error, pmu, size, macs)
@@ -101,6 +104,7 @@ def search_command(
         macs=given.get("macs"), no_bound=frozenset(dropped), budget=budget, epochs=epochs, pruning=pruning, seed=seed,
         population=population, sample=sample, initial_population=initial_population, accounting=accounting,
         surrogate=surrogate, screen=screen, executor=executor, workers=workers, address=address, data_dir=data_dir,
+        reference_selection=reference_selection,
     )
     result = run_search(options, resume=resume, reporter=RichReporter(), runs_root=runs_dir)
     config, bounds = result.config, result.config.bounds

@@ -147,6 +147,8 @@ class SearchOptions:
     workers: int | None = None
     address: str | None = None
     data_dir: str | None = None
+    reference_selection: bool | None = None
+    """Parent selection exactly as the μNAS reference: tournament with replacement, λ ~ U(0, 1)."""
 
 
 def train_config_object(dataset: str, epochs: int | None) -> Any:
@@ -221,7 +223,9 @@ def new_config(options: SearchOptions, run: str) -> SearchConfig:
     executor = options.executor or "inprocess"
     workers = options.workers if options.workers is not None else 1
     check_executor(executor, workers)
+    reference = bool(options.reference_selection)
     return SearchConfig(
+        lambda_floor=0.0 if reference else DEFAULT_LAMBDA_FLOOR, tournament_with_replacement=reference,
         run=run, dataset=dataset, bounds=_bounds(options, default_bounds(dataset, pruning)), budget=budget,
         population=population, sample=sample, initial_population=initial, seed=options.seed or 0,
         epochs=epochs, pruning=pruning, accounting=accounting, surrogate=surrogate, screen=screen,
@@ -250,6 +254,9 @@ def resumed_config(stored: SearchConfig, options: SearchOptions) -> SearchConfig
                             f"{getattr(stored, name)}; resume it without that option (or with the same value), "
                             "or start a new --run")
         changes[name] = value
+    if options.reference_selection is not None and options.reference_selection != stored.tournament_with_replacement:
+        raise UserError(f"run {stored.run!r} was started {'with' if stored.tournament_with_replacement else 'without'} "
+                        "--reference-selection; resume it without changing that, or start a new --run")
     stored_bounds = stored.bounds.as_dict()
     requested = _bounds(options, stored.bounds).as_dict()
     for key, value in requested.items():

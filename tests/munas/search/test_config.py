@@ -40,6 +40,13 @@ def test_paper_search_size_elsewhere_and_options_override():
     assert config.train_config["epochs"] == 2 and config.sparsity_range is None
 
 
+def test_reference_selection_switches_both_quirks_back():
+    config = new_config(SearchOptions(reference_selection=True), "r")
+    assert config.tournament_with_replacement and config.lambda_floor == 0.0
+    with pytest.raises(UserError, match="--reference-selection"):
+        resumed_config(config, SearchOptions(reference_selection=False))
+
+
 def test_config_round_trips_through_json():
     config = new_config(SearchOptions(budget=3), "r")
     assert SearchConfig.from_dict(config.to_dict()) == config
