@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from munas.resources import compute_resources
 from munas.search import screening
 from munas.search.config import SearchOptions
 from munas.search.loop import run_search
@@ -13,7 +14,7 @@ from munas.search.store import RunStore
 TINY = dict(dataset="digits", epochs=1, population=2, sample=2, initial_population=2, seed=1)
 
 
-def check_lineage(candidates):
+def check_lineage(candidates, accounting="tflm"):
     ids = {c.id for c in candidates}
     assert len(ids) == len(candidates)
     for c in candidates:
@@ -21,6 +22,8 @@ def check_lineage(candidates):
         if c.ok:
             assert 0 <= c.val_error <= 1 and c.pmu > 0 and c.model_size > 0 and c.macs > 0
             assert c.pruned_architecture is not None and 0.0 <= c.sparsity <= 1.0
+            resources = compute_resources(c.pruned_architecture, accounting)
+            assert (c.pmu, c.model_size, c.macs) == (resources.pmu, resources.model_size, resources.macs)
 
 
 def test_process_pool_trains_in_parallel_to_the_budget(tmp_path):
@@ -32,6 +35,12 @@ def test_process_pool_trains_in_parallel_to_the_budget(tmp_path):
     assert len(stored) == 5 and sorted(c.id for c in stored) == list(range(5))
     check_lineage(stored)
     assert any(c.parent_id is not None for c in stored)
+
+
+def test_munas_accounting_measures_the_pruned_network_with_the_paper_profile(tmp_path):
+    result = run_search(SearchOptions(run="paper", budget=2, accounting="munas", **TINY), runs_root=tmp_path)
+    assert any(c.ok for c in result.candidates)
+    check_lineage(result.candidates, "munas")
 
 
 class RecordingScreener(Screener):
