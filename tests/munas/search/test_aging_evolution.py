@@ -3,7 +3,6 @@ factory (a deterministic test double); the real search is tested in test_loop.py
 tests/test_cli_search.py."""
 
 import numpy as np
-import pytest
 
 from munas.resources import compute_resources
 from munas.search.aging_evolution import AgingEvolution, child_sparsity, initial_sparsity, tournament
