@@ -4,6 +4,13 @@ Members differ by initialisation, by the part of the data held out for their ear
 and by the order of their batches (:mod:`surrogate.training`), so where the data say little
 about a candidate they disagree, and the standard deviation across members says how much.
 Screening uses it to be optimistic about candidates the surrogate knows little about.
+
+Members predict the standardised *log* error :math:`t = \log(e + 0.01)`. Validation errors
+are skewed: most candidates of a search sit close to the best error and a few fail near
+chance level. In log space a difference between two good candidates (0.14 vs 0.16) weighs
+about as much as one between bad ones, which is what choosing among children needs
+(measured on Fashion-MNIST logs, 100 training candidates: held-out Kendall τ 0.62 with raw
+errors, 0.66 with log errors). Mean and spread are reported in error units.
 """
 
 from __future__ import annotations
@@ -19,6 +26,19 @@ from surrogate.model import ModelConfig, SurrogateGNN
 from surrogate.threads import single_threaded
 
 
+LOG_OFFSET = 0.01
+TARGET = "log(error + 0.01)"
+"""What the members regress (before standardisation); saved files say it, and must match."""
+
+
+def error_to_target(error: np.ndarray | torch.Tensor | float):
+    return np.log(np.asarray(error, dtype=np.float64) + LOG_OFFSET)
+
+
+def target_to_error(target: torch.Tensor) -> torch.Tensor:
+    return torch.exp(target) - LOG_OFFSET
+
+
 @dataclass
 class Prediction:
     """Predicted validation error per candidate: ensemble mean and standard deviation."""
@@ -28,7 +48,10 @@ class Prediction:
 
 
 class SurrogateEnsemble:
-    """A few :class:`SurrogateGNN` members sharing one target standardisation."""
+    """A few :class:`SurrogateGNN` members sharing one target standardisation.
+
+    ``target_mean`` and ``target_std`` standardise the log error (:data:`TARGET`).
+    """
 
     def __init__(self, members: Sequence[SurrogateGNN], target_mean: float, target_std: float):
         if not members:
@@ -57,7 +80,7 @@ class SurrogateEnsemble:
             for member in self.members:
                 member.eval()
                 outputs.append(member(batch))
-            stacked = torch.stack(outputs).double() * self.target_std + self.target_mean
+            stacked = target_to_error(torch.stack(outputs).double() * self.target_std + self.target_mean)
         mean = stacked.mean(dim=0).numpy()
         std = stacked.std(dim=0, unbiased=False).numpy() if len(self.members) > 1 else np.zeros_like(mean)
         return Prediction(mean=mean, std=std)

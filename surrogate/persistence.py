@@ -18,7 +18,7 @@ import torch
 
 from munas.errors import UserError
 from surrogate.encoding import EDGE_FEATURES, GRAPH_FEATURES, NODE_FEATURES
-from surrogate.ensemble import SurrogateEnsemble
+from surrogate.ensemble import TARGET, SurrogateEnsemble
 from surrogate.model import ModelConfig, SurrogateGNN
 
 FORMAT = "munas-surrogate"
@@ -40,6 +40,7 @@ def save_ensemble(ensemble: SurrogateEnsemble, path: str | Path, metadata: dict[
         "version": VERSION,
         "model": ensemble.config.as_dict(),
         "members": len(ensemble.members),
+        "target": TARGET,
         "target_mean": ensemble.target_mean,
         "target_std": ensemble.target_std,
         "features": _features(),
@@ -94,7 +95,7 @@ def _load(path: str | Path) -> tuple[dict[str, Any], list[dict[str, torch.Tensor
         ok = False
     if not ok:
         raise SurrogateFileError(f"{path}: not a munas surrogate file (retrain with `python cli.py train-surrogate`)")
-    if header.get("version") != VERSION or header.get("features") != _features():
+    if header.get("version") != VERSION or header.get("features") != _features() or header.get("target") != TARGET:
         raise SurrogateFileError(
             f"{path}: made for another version of the graph encoding; retrain with `python cli.py train-surrogate`"
         )

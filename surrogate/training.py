@@ -1,12 +1,13 @@
 """Fitting the surrogate ensemble on evaluated candidates.
 
-Loss per batch, on standardised targets :math:`\\tilde y = (y - \\mu_y) / \\sigma_y`:
+Loss per batch, on standardised log errors :math:`\\tilde y = (t - \\mu_t) / \\sigma_t`,
+:math:`t = \\log(e + 0.01)` (why log: :mod:`surrogate.ensemble`):
 
 .. math::
 
     L = \\frac{1}{n}\\sum_i (p_i - \\tilde y_i)^2
         + w \\cdot \\frac{1}{|P|} \\sum_{(i,j) \\in P} \\log\\big(1 + e^{-(p_i - p_j)}\\big),
-    \\qquad P = \\{(i, j) : y_i > y_j\\}
+    \\qquad P = \\{(i, j) : e_i > e_j\\}
 
 The regression term keeps predictions on the scale of errors (so the optimism bonus of
 screening, in error units, means something); the pairwise logistic term (RankNet) rewards
@@ -31,7 +32,7 @@ import torch
 from torch.nn import functional as F
 from torch_geometric.data import Batch, Data
 
-from surrogate.ensemble import SurrogateEnsemble
+from surrogate.ensemble import SurrogateEnsemble, error_to_target
 from surrogate.metrics import Scores, score
 from surrogate.model import ModelConfig, SurrogateGNN
 from surrogate.threads import single_threaded
@@ -143,9 +144,10 @@ def fit_ensemble(
         raise ValueError(f"need at least 2 evaluated candidates to fit a surrogate, got {len(y)}")
     if init is not None and (len(init.members) != config.members or init.config != config.model):
         raise ValueError("warm start needs an ensemble with the same number of members and model shape")
-    target_mean = float(y.mean())
-    target_std = float(y.std()) if y.std() > 1e-8 else 1.0
-    targets = torch.tensor((y - target_mean) / target_std, dtype=torch.float32)
+    t = error_to_target(y)
+    target_mean = float(t.mean())
+    target_std = float(t.std()) if t.std() > 1e-8 else 1.0
+    targets = torch.tensor((t - target_mean) / target_std, dtype=torch.float32)
     everything = Batch.from_data_list(list(graphs))
 
     members = []
