@@ -5,21 +5,55 @@ earlier that a later op still needs. A tensor is freed right after its last cons
 ``Add`` may write into the buffer of an operand that has exactly the output's shape when this
 Add is that operand's last use (in-place accumulation, spec §3.3).
 
-Search: executed-op sets are states; running op ``o`` from state ``E`` costs
-``live(E) + bytes(out(o))`` (minus the output when the Add runs in place), and a schedule's
-peak is the largest of its steps. We look for the order with the smallest peak by a
-bottleneck best-first search whose key ``max(peak so far, L)`` never decreases along a path,
-where ``L`` is a lower bound every schedule must reach (the largest single-op footprint).
-The first time the complete state is taken from the queue its key is optimal. Ties go to the
-deepest state, so when a greedy order already reaches ``L`` the search ends after one dive;
-otherwise it expands only states whose peak is below the optimum. The reference memoises a
-recursion over tensor sets instead, which takes seconds on branchy networks.
+Our graphs are a series of *sections* between cut tensors. From a cut ``X``, either one op
+leads to the next cut, or ``m`` chains of single-input ops start at ``X`` and meet in one
+``Add`` whose output is the next cut (branch blocks, tie-up pools and pads). Every op of a
+section descends from ``X`` and the next cut descends from every op of the section, so any
+order runs the sections one after the other, and while a section runs only ``X`` survives from
+earlier ones: the PMU is the largest section optimum and the schedule their concatenation.
+
+Inside a fork-join section, memory is ``[X while some chain head is pending] + Σ chain
+residues``; the Add at the end costs the same in every order. We model each op as a job that
+raises memory by ``a`` (its output) at its peak and leaves it changed by ``d`` (output minus
+what it frees). When ``X`` is freed by a known op (it is the Add's operand, or only one head is
+pending, or it is already gone) the chains are independent and the order is found in closed
+form: minimising the maximal cumulative cost of chains of signed jobs (Abdel-Wahab & Kameda
+1978, series-parallel precedence; Liu 1987 for the tree case): merge consecutive jobs of a
+chain whenever the later one has priority at least that of the earlier (composite ``a =
+max(a1, d1 + a2)``, ``d = d1 + d2``), then run all composites by priority: jobs with ``d <= 0``
+first by increasing ``a``, then jobs with ``d > 0`` by decreasing ``a - d`` (adjacent
+interchange shows each rule can only lower the maximum).
+
+While two or more heads are pending, which head frees ``X`` is a choice, and the head that
+frees it may profitably run in the middle of another chain's hill, so we search those states
+(chain positions) best first, branch and bound (:meth:`_Section.solve`). Every bound below
+never exceeds the peak of any completion from the state (admissible):
+
+- each remaining op's own footprint with the other chains at the least residue they can still
+  reach (a chain whose head is pending either still holds ``X`` alive or has run its head);
+- for the head ``L`` that runs last (we take the smallest over pending heads): the closed-form
+  optimum of the model where ``L`` frees ``X`` and no other head must precede it (any schedule
+  whose last head is ``L`` has exactly that model's memory); the step of ``L``'s head, when
+  every other chain has run at least its head and all of those ops ran beside ``X``
+  (:meth:`_Section.last_head_bounds`); and ``L``'s later ops with the others at their floors.
+
+Keys also inherit the parent's key (the parent's bound covers the child's completions). A run
+of ops of one chain that ends at a live total no larger than anywhere on the way, with every
+step within the state's key, is taken at once (:meth:`_Section.descend`): any completion
+stays pointwise no larger after it. Complete schedules come from states with a known freeing
+head (exact) and from the plan suggested by the best relaxation (:meth:`_Section.plan`); the
+search stops when no queued key is below the best of them.
+
+Graphs of another shape (none come out of :func:`build_graph` today) use
+:func:`exhaustive_peak_memory`, a best-first search over executed-op sets that assumes no
+structure; tests use it as the oracle for the section solver.
 """
 
 from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass
+from itertools import chain as concatenated
 
 from munas.resources.graph import OperatorGraph
 
@@ -30,6 +64,378 @@ class PeakMemory:
     """Bytes of activations resident at the worst moment of the best schedule."""
     schedule: tuple[str, ...]
     """Op names in the execution order that achieves :attr:`peak`."""
+
+
+def peak_memory(graph: OperatorGraph) -> PeakMemory:
+    """Minimum peak memory over all valid operator orders, and the order achieving it."""
+    sections = _sections(graph)
+    if sections is None:
+        return exhaustive_peak_memory(graph)
+    peak, order = 0, []
+    for section in sections:
+        section_peak, section_order = section.solve()
+        peak = max(peak, section_peak)
+        order.extend(section_order)
+    return PeakMemory(peak=peak, schedule=tuple(graph.ops[i].name for i in order))
+
+
+# -- sections --------------------------------------------------------------------------------
+
+
+def _sections(graph: OperatorGraph) -> list[_Section] | None:
+    """Split the graph at its cut tensors; None when a part is not a chain or a fork-join."""
+    ops = graph.ops
+    consumers = graph.consumers()
+    counted = graph.accounting.input_in_peak_memory
+
+    def size(tensor: int) -> int:
+        return 0 if tensor == graph.input and not counted else graph.tensor_bytes(tensor)
+
+    def single_input(op: int) -> bool:
+        return len(ops[op].inputs) == 1
+
+    sections: list[_Section] = []
+    covered = 0
+    cut = graph.input
+    while cut != graph.output:
+        readers = list(dict.fromkeys(consumers[cut]))
+        if len(readers) == 1 and single_input(readers[0]):
+            op = readers[0]
+            sections.append(_Section(size(cut), False, [[op]], [[size(ops[op].output)]], None, 0))
+            covered += 1
+            cut = ops[op].output
+            continue
+        joins = {r for r in readers if not single_input(r)}
+        chains = []
+        for head in readers:
+            if head in joins:
+                continue
+            chain = [head]
+            while True:
+                out = ops[chain[-1]].output
+                if out == graph.output or len(consumers[out]) != 1:
+                    return None
+                (following,) = consumers[out]
+                if not single_input(following):
+                    joins.add(following)
+                    break
+                chain.append(following)
+            chains.append(chain)
+        if len(joins) != 1:
+            return None
+        (join,) = joins
+        pinned = cut in ops[join].inputs
+        ends = {ops[c[-1]].output for c in chains} | ({cut} if pinned else set())
+        add = ops[join]
+        if add.kind != "Add" or set(add.inputs) != ends or len(add.inputs) != len(ends):
+            return None
+        in_place = any(graph.shapes[t] == graph.shapes[add.output] for t in add.inputs)
+        sizes = [[size(ops[o].output) for o in c] for c in chains]
+        sections.append(_Section(size(cut), pinned, chains, sizes, join, 0 if in_place else size(add.output)))
+        covered += sum(len(c) for c in chains) + 1
+        cut = add.output
+    return sections if covered == len(ops) else None
+
+
+def _priority(a: int, d: int) -> tuple[int, int]:
+    """Sort key of a job (peak rise ``a``, net change ``d``): memory-releasing jobs first, by
+    increasing peak; then memory-keeping jobs by decreasing ``a - d``."""
+    return (0, a) if d <= 0 else (1, d - a)
+
+
+def _merge(live: int, chains: list[list[tuple]]) -> tuple[int, list[tuple]]:
+    """Peak of running the composite jobs of independent chains by priority, and that order."""
+    jobs = sorted(concatenated(*chains))
+    peak = live
+    for _, a, d, _, _ in jobs:
+        peak = max(peak, live + a)
+        live += d
+    return peak, jobs
+
+
+def _moves(positions: tuple[int, ...], jobs: list[tuple]) -> list[int]:
+    """The chain index of every op that the composite jobs run, in order."""
+    cursor = list(positions)
+    moves = []
+    for _, _, _, i, end in jobs:
+        moves.extend([i] * (end - cursor[i]))
+        cursor[i] = end
+    return moves
+
+
+class _Section:
+    """One section: source bytes, chains of ops with their output bytes, and the joining Add."""
+
+    def __init__(self, source: int, pinned: bool, chains: list[list[int]], sizes: list[list[int]],
+                 join: int | None, join_extra: int):
+        self.source = source
+        self.pinned = pinned
+        """The Add reads the source itself, so no head frees it."""
+        self.chains = chains
+        self.sizes = sizes
+        self.join = join
+        ends = sum(s[-1] for s in sizes) + (source if pinned else 0)
+        self.join_step = ends + join_extra if join is not None else 0
+        """Bytes resident while the Add runs (its output reuses an operand when it can)."""
+        # floor[i][p]: the least residue chain i can have once its head has run, from position p;
+        # hill[i][p]: the largest chain-local footprint of its non-head ops from position p.
+        self.floor: list[list[int]] = []
+        self.hill: list[list[int]] = []
+        for s in sizes:
+            k = len(s)
+            floor, hill = [s[-1]] * (k + 1), [0] * (k + 1)
+            for p in range(k - 1, 0, -1):
+                floor[p] = min(floor[p + 1], s[p - 1])
+                hill[p] = max(hill[p + 1], s[p - 1] + s[p])
+            floor[0], hill[0] = floor[min(1, k)], hill[min(1, k)]
+            self.floor.append(floor)
+            self.hill.append(hill)
+        self._composites: dict[tuple[int, int, bool, int], list[tuple]] = {}
+        self._progress: dict[tuple[int, int], list[tuple[int, int, int]]] = {}
+
+    def composites(self, i: int, position: int, frees_source: bool, stop: int | None = None) -> list[tuple]:
+        """Ops ``position..stop`` of chain ``i`` (to its end by default) as composite jobs
+        ``(priority, a, d, i, end)`` in chain order."""
+        sizes = self.sizes[i]
+        stop = len(sizes) if stop is None else stop
+        cache_key = (i, position, frees_source, stop)
+        cached = self._composites.get(cache_key)
+        if cached is not None:
+            return cached
+        stack: list[tuple[int, int, int]] = []
+        for j in range(position, stop):
+            freed = sizes[j - 1] if j else (self.source if frees_source else 0)
+            a, d = sizes[j], sizes[j] - freed
+            while stack and _priority(a, d) <= _priority(stack[-1][0], stack[-1][1]):
+                below_a, below_d, _ = stack.pop()
+                a, d = max(below_a, below_d + a), below_d + d
+            stack.append((a, d, j + 1))
+        result = [(_priority(a, d), a, d, i, end) for a, d, end in stack]
+        self._composites[cache_key] = result
+        return result
+
+    def live(self, positions: tuple[int, ...]) -> int:
+        residues = sum(s[p - 1] for s, p in zip(self.sizes, positions) if p)
+        source_live = self.pinned or 0 in positions
+        return residues + (self.source if source_live else 0)
+
+    def independent(self, positions: tuple[int, ...], freeing: int | None) -> tuple[int, list[tuple]]:
+        """Optimal peak (Add included) and composite order from ``positions`` to the end when
+        chain ``freeing``'s head frees the source and no other head does."""
+        peak, jobs = _merge(self.live(positions), [
+            self.composites(i, p, i == freeing) for i, p in enumerate(positions) if p < len(self.sizes[i])
+        ])
+        return max(peak, self.join_step), jobs
+
+    def plan(self, positions: tuple[int, ...], last: int, targets: tuple[int, ...]) -> tuple[int, list[int]]:
+        """Peak and chain moves of a complete schedule from ``positions``: the other chains
+        advance to ``targets`` beside the source (in the best order), head ``last`` frees it,
+        and the rest runs in the best order."""
+        phase, jobs = _merge(self.live(positions), [
+            self.composites(i, p, False, t) for i, (p, t) in enumerate(zip(positions, targets)) if t > p
+        ])
+        step = self.live(targets) + self.sizes[last][0]
+        freed = targets[:last] + (1,) + targets[last + 1:]
+        rest, rest_jobs = self.independent(freed, None)
+        return max(phase, step, rest), _moves(positions, jobs) + [last] + _moves(freed, rest_jobs)
+
+    def evaluate(self, positions: tuple[int, ...]) -> tuple[int, bool, tuple[int, tuple[int, ...]] | None]:
+        """(value, exact, witness): the optimal completion from ``positions`` when the head that
+        frees the source is known; otherwise a lower bound on every completion, with the last
+        head and targets of the relaxation that attains it (a good schedule to try)."""
+        pending = [i for i, p in enumerate(positions) if p == 0]
+        if self.pinned or len(pending) <= 1:
+            freeing = pending[0] if pending and not self.pinned else None
+            return self.independent(positions, freeing)[0], True, None
+        floors = [f[p] for f, p in zip(self.floor, positions)]
+        total_floor = sum(floors)
+        pending_floor = sum(floors[i] for i in pending)
+        # Each remaining op, the other chains at their floors: a pending chain has either run
+        # its head by then or still keeps the source alive.
+        bound = self.join_step
+        for i, p in enumerate(positions):
+            if p == len(self.sizes[i]):
+                continue
+            others_pending = pending_floor - (floors[i] if p == 0 else 0)
+            others_done = total_floor - floors[i] - others_pending
+            if p == 0:
+                bound = max(bound, self.source + self.sizes[i][0] + others_done)
+            if self.hill[i][p]:
+                bound = max(bound, self.hill[i][p] + others_done + min(self.source, others_pending))
+        # The head that runs last frees the source, after every other head has run.
+        relaxed = None
+        for last, (at_last_head, targets) in self.last_head_bounds(positions, pending).items():
+            value = max(self.independent(positions, last)[0], at_last_head,
+                        max(self.source + self.sizes[last][0], self.hill[last][0]) + total_floor - floors[last])
+            if relaxed is None or value < relaxed[0]:
+                relaxed = (value, (last, targets))
+        return max(bound, relaxed[0]), False, relaxed[1]
+
+    def progress(self, i: int, position: int) -> list[tuple[int, int, int, int]]:
+        """Chain ``i``'s cheapest residues from ``position`` as ``(hill, i, residue, t)`` events:
+        with its ops (head included) costing at most ``hill`` beyond the source, the chain can
+        be at position ``t`` holding ``residue``. The first event of a pending chain is its head."""
+        cache_key = (i, position)
+        cached = self._progress.get(cache_key)
+        if cached is not None:
+            return cached
+        sizes = self.sizes[i]
+        events = []
+        hill, lowest = 0, sizes[position - 1] if position else None
+        for j in range(position, len(sizes)):
+            hill = max(hill, sizes[j] + (sizes[j - 1] if j else 0))
+            if lowest is None or sizes[j] < lowest:
+                lowest = sizes[j]
+                events.append((hill, i, lowest, j + 1))
+        self._progress[cache_key] = events
+        return events
+
+    def last_head_bounds(self, positions: tuple[int, ...], pending: list[int]
+                         ) -> dict[int, tuple[int, tuple[int, ...]]]:
+        """For each pending head ``L``: a lower bound on completions in which ``L`` runs last,
+        and the positions of the other chains that attain it.
+
+        When ``L`` runs, every other chain ``j`` has reached some position ``t_j >= 1``, all of
+        whose ops ran beside the source: the peak is at least ``max(source + a_L + Σ r_j(t_j),
+        max_j source + hill_j(t_j))``. We minimise that over all ``t`` by sweeping the hill
+        threshold: below it each chain takes its least residue within reach.
+        """
+        reach = [self.sizes[i][p - 1] if p else None for i, p in enumerate(positions)]
+        at = list(positions)
+        total = sum(r for r in reach if r is not None)
+        missing = len(pending)
+        best: dict[int, tuple[int, tuple[int, ...]]] = {}
+        events = sorted(concatenated(*(self.progress(i, p) for i, p in enumerate(positions))))
+        for index, (hill, i, residue, t) in enumerate(events):
+            if reach[i] is None:
+                missing -= 1
+                reach[i], at[i] = residue, t
+                total += residue
+            elif residue < reach[i]:  # events of one hill may come in any order
+                total += residue - reach[i]
+                reach[i], at[i] = residue, t
+            if index + 1 < len(events) and events[index + 1][0] == hill or missing > 1:
+                continue
+            for last in pending if missing == 0 else [j for j in pending if reach[j] is None]:
+                value = self.source + max(hill, self.sizes[last][0] + total - (reach[last] or 0))
+                if last not in best or value < best[last][0]:
+                    best[last] = (value, tuple(at[:last]) + (positions[last],) + tuple(at[last + 1:]))
+        return best
+
+    def descend(self, positions: tuple[int, ...], limit: int) -> tuple[tuple[int, ...], list[int], int]:
+        """Run every descent that costs at most ``limit``: ops of one chain that end at a live
+        total no larger than at any point on the way. Any completion keeps its peak after such
+        moves (memory is pointwise no larger and the moved ops fit under ``limit``)."""
+        moves: list[int] = []
+        peak = 0
+        changed = True
+        while changed:
+            changed = False
+            for i, sizes in enumerate(self.sizes):
+                p = positions[i]
+                frees_source = p == 0 and not self.pinned and positions.count(0) == 1
+                if p == len(sizes) or (p == 0 and not frees_source):
+                    continue  # a head that keeps the source alive only adds memory
+                live = lowest = self.live(positions)
+                target, steps, target_steps = p, 0, 0
+                for j in range(p, len(sizes)):
+                    step = live + sizes[j]
+                    if step > limit:
+                        break
+                    steps = max(steps, step)
+                    live = step - (sizes[j - 1] if j else self.source)
+                    if live <= lowest:
+                        lowest, target, target_steps = live, j + 1, steps
+                if target > p:
+                    positions = positions[:i] + (target,) + positions[i + 1:]
+                    moves.extend([i] * (target - p))
+                    peak = max(peak, target_steps)
+                    changed = True
+        return positions, moves, peak
+
+    def finish(self, positions: tuple[int, ...]) -> tuple[int, list[int]]:
+        """Optimal peak and chain moves from a state where the head freeing the source is known."""
+        pending = [i for i, p in enumerate(positions) if p == 0]
+        freeing = pending[0] if len(pending) == 1 and not self.pinned else None
+        value, jobs = self.independent(positions, freeing)
+        return value, _moves(positions, jobs)
+
+    def solve(self) -> tuple[int, list[int]]:
+        """Optimal peak of the section and its op order.
+
+        Best-first branch and bound over chain positions. A state's key ``max(parent key, peak
+        so far, bound)`` never exceeds the peak of any schedule through it (the parent's key
+        bounds all of the parent's completions); the incumbent is the best complete schedule
+        seen: an exact completion, or the plan suggested by a state's relaxation. When no
+        queued state has a key below the incumbent, nothing can beat it.
+        """
+        heap: list[tuple] = []
+        best: dict[tuple[int, ...], int] = {}
+        parent: dict[tuple[int, ...], tuple[tuple[int, ...] | None, list[int]]] = {}
+        incumbent: list = [None]  # [(peak, positions, moves from positions to the end)]
+
+        def offer(value: int, positions: tuple[int, ...], moves: list[int]) -> None:
+            if incumbent[0] is None or value < incumbent[0][0]:
+                incumbent[0] = (value, positions, moves)
+
+        def push(origin: tuple[int, ...] | None, moves: list[int], positions: tuple[int, ...], peak: int,
+                 depth: int, floor: int) -> None:
+            value, exact, witness = self.evaluate(positions)
+            if not exact:
+                positions, descent, descent_peak = self.descend(positions, max(floor, peak, value))
+                if descent:
+                    moves = moves + descent
+                    peak = max(peak, descent_peak)
+                    value, exact, witness = self.evaluate(positions)
+            key = max(floor, peak, value)
+            known = best.get(positions)
+            if (incumbent[0] is not None and key >= incumbent[0][0]) or (known is not None and known <= peak):
+                return
+            best[positions] = peak
+            parent[positions] = (origin, moves)
+            if exact:
+                offer(key, positions, self.finish(positions)[1])
+            else:
+                heapq.heappush(heap, (key, -depth - len(moves), len(parent), positions, peak, witness))
+
+        start = (0,) * len(self.chains)
+        push(None, [], start, self.live(start), 0, 0)
+        while heap:
+            key, neg_depth, _, positions, peak, witness = heapq.heappop(heap)
+            if key >= incumbent[0][0] if incumbent[0] else False:
+                break
+            if best[positions] < peak:
+                continue
+            value, moves = self.plan(positions, *witness)
+            offer(max(peak, value), positions, moves)
+            if key >= incumbent[0][0]:
+                break
+            live = self.live(positions)
+            for i, p in enumerate(positions):
+                if p < len(self.sizes[i]):  # two heads or more are pending: no move frees the source
+                    moved = positions[:i] + (p + 1,) + positions[i + 1:]
+                    push(positions, [i], moved, max(peak, live + self.sizes[i][p]), -neg_depth, key)
+        value, positions, moves = incumbent[0]
+        return value, self._order(positions, moves, parent)
+
+    def _order(self, positions: tuple[int, ...], tail: list[int], parent: dict) -> list[int]:
+        """Op indices: the searched moves up to ``positions``, then ``tail``, then the Add."""
+        segments = [tail]
+        state: tuple[int, ...] | None = positions
+        while state is not None:
+            state, moves = parent[state]
+            segments.append(moves)
+        cursor = [0] * len(self.chains)
+        order = []
+        for i in concatenated(*reversed(segments)):
+            order.append(self.chains[i][cursor[i]])
+            cursor[i] += 1
+        if self.join is not None:
+            order.append(self.join)
+        return order
+
+
+# -- exhaustive search -------------------------------------------------------------------------
 
 
 class _Problem:
@@ -95,8 +501,15 @@ class _Problem:
         return peak, live - freed + self.out_kept[op]
 
 
-def peak_memory(graph: OperatorGraph) -> PeakMemory:
-    """Minimum peak memory over all valid operator orders, and the order achieving it."""
+def exhaustive_peak_memory(graph: OperatorGraph) -> PeakMemory:
+    """Minimum peak memory of any operator graph, without assuming its shape.
+
+    Executed-op sets are states; running op ``o`` from state ``E`` costs ``live(E) +
+    bytes(out(o))`` (minus the output when the Add runs in place). A bottleneck best-first
+    search keyed by ``max(peak so far, L)``, ``L`` the largest single-op footprint, returns the
+    optimum the first time the complete set leaves the queue. Exact on every DAG but it expands
+    every state cheaper than the optimum: seconds on sections with many branches.
+    """
     problem = _Problem(graph)
     n = problem.n
     complete = (1 << n) - 1

@@ -1,14 +1,19 @@
-"""Peak memory: the search's answer equals a brute force over every topological order."""
+"""Peak memory: the section solver equals a brute force over every topological order on small
+networks and the exhaustive op-set search on networks with many branches."""
 
 from __future__ import annotations
+
+import dataclasses
+import math
 
 import networkx as nx
 import numpy as np
 import pytest
 
 from munas.resources.graph import OperatorGraph, build_graph
-from munas.resources.peak_memory import peak_memory, schedule_peak
+from munas.resources.peak_memory import _sections, exhaustive_peak_memory, peak_memory, schedule_peak
 from munas.space.architecture import Architecture, ConvBlock, ConvLayer, DenseBlock, Pooling
+from munas.space.sampling import random_architecture
 
 MAX_ORDERS = 2_000
 
@@ -30,7 +35,8 @@ def small_branchy_architecture(rng: np.random.Generator) -> Architecture:
                 stride2=None if kind == "1x1Conv2D" else bool(rng.random() < 0.3),
                 has_prepool=bool(rng.random() < 0.25),
             ))
-        blocks.append(ConvBlock(layers=tuple(layers), is_branch=b > 0 and rng.random() < 0.6))
+        # A first block marked as a branch makes the Add read the network input itself.
+        blocks.append(ConvBlock(layers=tuple(layers), is_branch=(b > 0 or rng.random() < 0.2) and rng.random() < 0.6))
     pooling = Pooling(type="max", pool_size=2) if rng.random() < 0.5 else None
     return Architecture(
         input_shape=(h, w, int(rng.integers(1, 4))),
@@ -82,6 +88,24 @@ def test_peak_memory_equals_brute_force_over_all_orders(accounting):
     assert with_choice > 50, "the sample must exercise branches and tie-ups"
 
 
+def test_graphs_of_another_shape_use_the_exhaustive_search():
+    """A tensor read by two Adds (a long skip) is not a chain-and-join section."""
+    from munas.resources.accounting import get_accounting
+    from munas.resources.graph import Op
+
+    graph = OperatorGraph(accounting=get_accounting("munas"), shapes=[(4, 4, 1)] + [(4, 4, 3)] * 5 + [(2,)])
+    graph.ops = [
+        Op("a", "Conv2D", (0,), 1), Op("b", "Conv2D", (0,), 2), Op("c", "Conv2D", (1,), 3),
+        Op("add1", "Add", (3, 2), 4), Op("add2", "Add", (4, 1), 5), Op("out", "Dense", (5,), 6),
+    ]
+    graph.output = 6
+    assert _sections(graph) is None
+    result = peak_memory(graph)
+    assert result.peak == brute_force_peak(graph) == exhaustive_peak_memory(graph).peak
+    index = {op.name: i for i, op in enumerate(graph.ops)}
+    assert schedule_peak(graph, [index[name] for name in result.schedule]) == result.peak
+
+
 def test_order_matters_and_the_search_finds_the_better_one():
     """A wide branch next to a narrow one: running the narrow chain first is cheaper."""
     wide = ConvLayer(type="1x1Conv2D", filters=32)
@@ -113,3 +137,45 @@ def test_in_place_add_only_at_the_operands_last_use():
     # Live while the Add runs: B and C (576 each); the output reuses one of them.
     assert schedule_peak(graph, order[: add + 1]) == 1296
     assert peak_memory(graph).peak == 1296
+
+
+TASKS = [((28, 28, 1), 10), ((32, 32, 3), 10), ((48, 48, 3), 62), ((98, 40, 1), 12), ((8, 8, 1), 10)]
+EXHAUSTIVE_STATES = 1_500
+
+
+def many_branch_architecture(rng: np.random.Generator) -> Architecture:
+    """A search-space network with a trunk block and 5 to 8 branch blocks side by side (where
+    the order of the branches decides the peak), optionally followed by a second such group."""
+    shape, classes = TASKS[int(rng.integers(len(TASKS)))]
+    base = random_architecture(shape, classes, rng)
+    donors = [layer for _ in range(3) for block in random_architecture(shape, classes, rng).conv_blocks
+              for layer in block.layers]
+    blocks = []
+    for _ in range(1 + int(rng.random() < 0.3)):
+        for b in range(1 + int(rng.integers(5, 9))):
+            layers = tuple(donors[int(rng.integers(len(donors)))] for _ in range(int(rng.integers(1, 3))))
+            blocks.append(ConvBlock(layers, is_branch=b > 0))
+    return dataclasses.replace(base, conv_blocks=tuple(blocks))
+
+
+def search_states(graph: OperatorGraph) -> int:
+    """Executed-op sets the exhaustive search may visit: Π (chain length + 1) per section."""
+    return sum(math.prod(len(chain) + 1 for chain in section.chains) for section in _sections(graph))
+
+
+def test_section_solver_equals_exhaustive_search_on_many_branches():
+    rng = np.random.default_rng(11)
+    checked = branches = 0
+    while checked < 200:
+        architecture = many_branch_architecture(rng)
+        for accounting in ("tflm", "munas"):
+            graph = build_graph(architecture, accounting)
+            if search_states(graph) > EXHAUSTIVE_STATES:
+                continue
+            result = peak_memory(graph)
+            assert result.peak == exhaustive_peak_memory(graph).peak
+            index = {op.name: i for i, op in enumerate(graph.ops)}
+            assert schedule_peak(graph, [index[name] for name in result.schedule]) == result.peak
+            checked += 1
+            branches += max(len(section.chains) for section in _sections(graph)) >= 6
+    assert branches > 100, "most sections must hold six chains or more"
