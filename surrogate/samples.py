@@ -92,6 +92,15 @@ def candidate_record(candidate: EvaluatedCandidate, dataset: str) -> dict:
     return record
 
 
+def candidate_from_record(record: dict) -> EvaluatedCandidate:
+    """The evaluated candidate of a JSON Lines record (the inverse of :func:`candidate_record`)."""
+    values = {k: v for k, v in record.items() if k != "dataset"}
+    values["architecture"] = parse_architecture(values["architecture"])
+    if values.get("pruned_architecture") is not None:
+        values["pruned_architecture"] = parse_architecture(values["pruned_architecture"])
+    return EvaluatedCandidate(**values)
+
+
 def samples_from_jsonl(path: str | Path) -> list[Sample]:
     """Samples of a JSON Lines log; a malformed line is an error naming the file and line."""
     path = Path(path)

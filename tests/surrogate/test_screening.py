@@ -72,3 +72,61 @@ def test_bad_settings_are_user_errors(kwargs):
 
     with pytest.raises(UserError):
         GNNScreener(**kwargs)
+
+
+def _evaluated():
+    import json
+
+    from surrogate.samples import candidate_from_record
+
+    from .conftest import FIXTURE
+
+    return [candidate_from_record(json.loads(line)) for line in FIXTURE.read_text().splitlines()]
+
+
+def test_learns_from_real_candidates_on_schedule_and_scores_every_child():
+    from dataclasses import replace
+
+    from munas.space.morphisms import random_child
+    from surrogate.training import TrainingConfig
+
+    history = _evaluated()
+    screener = GNNScreener(children_per_step=8, min_evaluations=20, retrain_every=10,
+                           training=TrainingConfig(members=2, epochs=20, warm_epochs=5),
+                           rng=np.random.default_rng(0))
+    failed = replace(history[0], id=10_000, status="nan_loss", val_error=None)
+    screener.observe(history[:19] + [failed])
+    assert screener.fits == 0 and screener.ensemble is None
+    screener.observe(history[:19])  # already seen: not counted twice
+    screener.observe(history[19:20])
+    assert screener.fits == 1
+    screener.observe(history[20:29])
+    assert screener.fits == 1
+    screener.observe(history[29:30])
+    assert screener.fits == 2
+
+    rng = np.random.default_rng(4)
+    parent = history[40]
+    children = []
+    for _ in range(8):
+        architecture = random_child(parent.architecture, rng)
+        children.append(Candidate(architecture, parent.sparsity, compute_resources(architecture)))
+    chosen = screener.choose(children, FITNESS)
+    assert 0 <= chosen < 8
+    assert all(c.predicted_error is not None and c.predicted_error_std >= 0 for c in children)
+    scores = [FITNESS((max(c.predicted_error - screener.kappa * c.predicted_error_std, 0.0), c.resources.pmu,
+                       c.resources.model_size, c.resources.macs)) for c in children]
+    assert chosen == int(np.argmax(scores))
+
+
+def test_an_initial_surrogate_screens_from_the_start(tmp_path):
+    from surrogate.model import ModelConfig
+    from surrogate.persistence import save_ensemble
+
+    path = tmp_path / "init.pt"
+    save_ensemble(SurrogateEnsemble.untrained(2, ModelConfig(hidden=16, layers=1)), path)
+    screener = GNNScreener(children_per_step=3, init=path)
+    assert screener.training.members == 2 and screener.training.model == ModelConfig(hidden=16, layers=1)
+    children = _children(3)
+    screener.choose(children, FITNESS)
+    assert all(c.predicted_error is not None for c in children)

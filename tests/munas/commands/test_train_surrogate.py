@@ -1,3 +1,4 @@
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -38,3 +39,25 @@ def test_no_runs_and_mixed_data_sets_are_clear_errors(tmp_path):
     assert "several data sets (digits, mnist)" in str(result.exception)
     result = runner.invoke(app, ["train-surrogate", "--run", "missing", "--runs-dir", str(tmp_path)])
     assert "does not exist" in str(result.exception)
+
+
+def test_trains_on_a_real_run_reports_scores_and_saves(tmp_path):
+    from surrogate.persistence import load_ensemble, read_header
+    from surrogate.samples import candidate_from_record
+
+    fixture = ROOT / "tests" / "surrogate" / "fixtures" / "digits_candidates.jsonl"
+    run = RunDirectory("digits-real", tmp_path)
+    run.write_config({"dataset": "digits"})
+    with RunStore(run.database) as store:
+        for line in fixture.read_text().splitlines()[:24]:
+            store.add(candidate_from_record(json.loads(line)), {"next_id": 1})
+    out = tmp_path / "model.pt"
+    result = runner.invoke(app, ["train-surrogate", "--dataset", "digits", "--folds", "2", "--out", str(out),
+                                 "--runs-dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "Kendall" in result.output and f"saved: {out}" in result.output.replace("\n", "")
+    header = read_header(out)
+    assert header["metadata"]["candidates"] == 24 and header["metadata"]["runs"] == ["digits-real"]
+    tau = header["metadata"]["cross_validation"]["kendall_tau"]
+    assert -1.0 <= tau <= 1.0 and f"{tau:.3f}" in result.output
+    assert len(load_ensemble(out).members) == header["members"]

@@ -1,0 +1,54 @@
+import json
+
+import pytest
+
+from munas.errors import UserError
+from munas.search.run import RunDirectory
+from munas.search.store import RunStore
+from surrogate.samples import (candidate_from_record, candidate_record, samples_from_jsonl, samples_from_runs,
+                               select_runs)
+
+from .conftest import FIXTURE
+
+
+def _records():
+    return [json.loads(line) for line in FIXTURE.read_text().splitlines()]
+
+
+def test_records_round_trip_through_evaluated_candidates():
+    for record in _records()[:20]:
+        assert candidate_record(candidate_from_record(record), record["dataset"]) == record
+
+
+def test_run_store_and_log_give_the_same_samples_and_skip_failures(tmp_path):
+    records = _records()[:12]
+    failed = dict(records[0], id=999, status="nan_loss", val_error=None, test_error=None)
+    run = RunDirectory("digits-run", tmp_path)
+    run.write_config({"dataset": "digits"})
+    with RunStore(run.database) as store:
+        for record in records + [failed]:
+            store.add(candidate_from_record(record), {"next_id": 1})
+    log = tmp_path / "log.jsonl"
+    log.write_text("".join(json.dumps(r) + "\n" for r in records + [failed]))
+    from_store = samples_from_runs(select_runs(["digits-run"], None, tmp_path))
+    from_log = samples_from_jsonl(log)
+    assert len(from_store) == len(from_log) == 12
+    assert [(s.architecture, s.sparsity, s.val_error) for s in from_store] == \
+        [(s.architecture, s.sparsity, s.val_error) for s in from_log]
+    assert {s.dataset for s in from_store} == {"digits"}
+
+
+def test_a_malformed_log_line_names_file_and_line(tmp_path):
+    log = tmp_path / "bad.jsonl"
+    log.write_text(FIXTURE.read_text().splitlines()[0] + "\n{\"dataset\": \"digits\"}\n")
+    with pytest.raises(UserError, match="bad.jsonl line 2"):
+        samples_from_jsonl(log)
+
+
+def test_dataset_filter_must_match_the_named_runs(tmp_path):
+    RunDirectory("a", tmp_path).write_config({"dataset": "digits"})
+    with pytest.raises(UserError, match="--dataset mnist does not match"):
+        select_runs(["a"], "mnist", tmp_path)
+    assert [r.name for r in select_runs(None, "digits", tmp_path)] == ["a"]
+    with pytest.raises(UserError, match="no runs of data set 'mnist'"):
+        select_runs(None, "mnist", tmp_path)
