@@ -31,7 +31,6 @@ import json
 
 import numpy as np
 from rich.console import Console
-from rich.table import Table
 
 from munas.search.candidates import EvaluatedCandidate
 from munas.search.config import SearchOptions
@@ -131,8 +130,10 @@ def plot(results: list[dict], budget: int, path: Path) -> None:
     figure.savefig(path, dpi=120)
 
 
-COLUMNS = ("dataset", "method", "seeds", "hv_at_25%", "hv_at_50%", "hv_at_75%", "hv_at_100%",
-           "trainings_to_plain_final_hv", "live_kendall_tau_median", "train_hours")
+COLUMNS = {"dataset": "data set", "method": "surrogate", "seeds": "seeds", "hv_at_25%": "HV 25%",
+           "hv_at_50%": "HV 50%", "hv_at_75%": "HV 75%", "hv_at_100%": "HV 100%",
+           "trainings_to_plain_final_hv": "trainings to plain final HV", "live_kendall_tau_median": "live τ",
+           "train_hours": "training h"}
 
 
 def _cell(value: object) -> str:
@@ -164,14 +165,11 @@ def main() -> None:
     (args.out / "search.json").write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()},
                                                       "summary": summary, "runs": results}, indent=1))
     plot(results, args.budget, args.out / "search.png")
-    lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
-    table = Table(*COLUMNS, title=f"Median over seeds, budget {args.budget} trainings")
-    for row in summary:
-        cells = [_cell(row.get(c)) for c in COLUMNS]
-        lines.append("| " + " | ".join(cells) + " |")
-        table.add_row(*cells)
+    lines = [f"Median over {args.seeds} seeds, budget {args.budget} trainings per search", "",
+             "| " + " | ".join(COLUMNS.values()) + " |", "|" + "---|" * len(COLUMNS)]
+    lines += ["| " + " | ".join(_cell(row.get(key)) for key in COLUMNS) + " |" for row in summary]
     (args.out / "search.md").write_text("\n".join(lines) + "\n")
-    console.print(table)
+    print("\n".join(lines))
     console.print(f"wrote {args.out / 'search.md'}, {args.out / 'search.png'}, {args.out / 'search.json'}")
 
 
