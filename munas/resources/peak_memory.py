@@ -174,8 +174,9 @@ class _Section:
         self.chains = chains
         self.sizes = sizes
         self.join = join
-        ends = sum(s[-1] for s in sizes) + (source if pinned else 0)
-        self.join_step = ends + join_extra if join is not None else 0
+        self.ends = sum(s[-1] for s in sizes) + (source if pinned else 0)
+        """Bytes resident once every chain has run (the Add's operands)."""
+        self.join_step = self.ends + join_extra if join is not None else 0
         """Bytes resident while the Add runs (its output reuses an operand when it can)."""
         # floor[i][p]: the least residue chain i can have once its head has run, from position p;
         # hill[i][p]: the largest chain-local footprint of its non-head ops from position p.
@@ -190,19 +191,26 @@ class _Section:
             floor[0], hill[0] = floor[min(1, k)], hill[min(1, k)]
             self.floor.append(floor)
             self.hill.append(hill)
-        self._composites: dict[tuple[int, int, bool, int], list[tuple]] = {}
+        self._composites: dict[tuple[int, int, bool, int, int], list[tuple]] = {}
         self._progress: dict[tuple[int, int], list[tuple[int, int, int]]] = {}
 
-    def composites(self, i: int, position: int, frees_source: bool, stop: int | None = None) -> list[tuple]:
+    def composites(self, i: int, position: int, frees_source: bool, stop: int | None = None,
+                   jump: int = 0) -> list[tuple]:
         """Ops ``position..stop`` of chain ``i`` (to its end by default) as composite jobs
-        ``(priority, a, d, i, end)`` in chain order."""
+        ``(priority, a, d, i, end)`` in chain order. With ``jump`` beyond ``position``, the chain
+        first moves straight to position ``jump``, costing only its change of residue (a
+        relaxation used by the bounds)."""
         sizes = self.sizes[i]
         stop = len(sizes) if stop is None else stop
-        cache_key = (i, position, frees_source, stop)
+        cache_key = (i, position, frees_source, stop, jump)
         cached = self._composites.get(cache_key)
         if cached is not None:
             return cached
         stack: list[tuple[int, int, int]] = []
+        if jump > position:
+            change = sizes[jump - 1] - sizes[position - 1]
+            stack.append((change, change, jump))
+            position = jump
         for j in range(position, stop):
             freed = sizes[j - 1] if j else (self.source if frees_source else 0)
             a, d = sizes[j], sizes[j] - freed
@@ -262,65 +270,121 @@ class _Section:
                 bound = max(bound, self.source + self.sizes[i][0] + others_done)
             if self.hill[i][p]:
                 bound = max(bound, self.hill[i][p] + others_done + min(self.source, others_pending))
+        # The last op of all ends some chain while every other chain holds its end result (and
+        # the source, when that op is the chain's head and so the last head).
+        bound = max(bound, self.ends + min(
+            (s[-2] if len(s) > 1 else self.source) for s, p in zip(self.sizes, positions) if p < len(s)
+        ))
+        # The source lives at least until any one pending head runs: freeing it there instead
+        # gives independent chains whose optimum cannot exceed the real one.
+        early = {last: self.independent(positions, last)[0] for last in pending}
+        last_heads, phases = self.sweep(positions, pending)
         # The head that runs last frees the source, after every other head has run.
         relaxed = None
-        for last, (at_last_head, targets) in self.last_head_bounds(positions, pending).items():
-            value = max(self.independent(positions, last)[0], at_last_head,
+        for last, (at_last_head, targets) in last_heads.items():
+            value = max(at_last_head,
                         max(self.source + self.sizes[last][0], self.hill[last][0]) + total_floor - floors[last])
-            if relaxed is None or value < relaxed[0]:
-                relaxed = (value, (last, targets))
-        return max(bound, relaxed[0]), False, relaxed[1]
+            if relaxed is None or (value, early[last]) < relaxed[:2]:
+                relaxed = (value, early[last], (last, targets))
+        value = max(bound, max(early.values()), relaxed[0], self.phases_bound(positions, phases))
+        return value, False, relaxed[2]
 
     def progress(self, i: int, position: int) -> list[tuple[int, int, int, int]]:
-        """Chain ``i``'s cheapest residues from ``position`` as ``(hill, i, residue, t)`` events:
-        with its ops (head included) costing at most ``hill`` beyond the source, the chain can
-        be at position ``t`` holding ``residue``. The first event of a pending chain is its head."""
+        """Chain ``i`` from ``position`` as ``(hill, i, residue, t)`` events: with its ops (head
+        included) costing at most ``hill`` beyond the source, it can reach position ``t``."""
         cache_key = (i, position)
         cached = self._progress.get(cache_key)
-        if cached is not None:
-            return cached
-        sizes = self.sizes[i]
-        events = []
-        hill, lowest = 0, sizes[position - 1] if position else None
-        for j in range(position, len(sizes)):
-            hill = max(hill, sizes[j] + (sizes[j - 1] if j else 0))
-            if lowest is None or sizes[j] < lowest:
-                lowest = sizes[j]
-                events.append((hill, i, lowest, j + 1))
-        self._progress[cache_key] = events
-        return events
+        if cached is None:
+            sizes = self.sizes[i]
+            hill, cached = 0, []
+            for j in range(position, len(sizes)):
+                hill = max(hill, sizes[j] + (sizes[j - 1] if j else 0))
+                cached.append((hill, i, sizes[j], j + 1))
+            self._progress[cache_key] = cached
+        return cached
 
-    def last_head_bounds(self, positions: tuple[int, ...], pending: list[int]
-                         ) -> dict[int, tuple[int, tuple[int, ...]]]:
-        """For each pending head ``L``: a lower bound on completions in which ``L`` runs last,
-        and the positions of the other chains that attain it.
+    def sweep(self, positions: tuple[int, ...], pending: list[int]
+              ) -> tuple[dict[int, tuple[int, tuple[int, ...]]], list[tuple[int, int, tuple, tuple]]]:
+        """Where the other chains can be when the last head ``L`` runs.
 
-        When ``L`` runs, every other chain ``j`` has reached some position ``t_j >= 1``, all of
-        whose ops ran beside the source: the peak is at least ``max(source + a_L + Σ r_j(t_j),
-        max_j source + hill_j(t_j))``. We minimise that over all ``t`` by sweeping the hill
-        threshold: below it each chain takes its least residue within reach.
+        They have all run their heads, and every op they ran so far ran beside the source: if
+        those ops' own footprints stay within a threshold ``h``, chain ``j`` is at a position
+        ``t_j`` within reach of ``h``, and the peak is at least ``source + max(h, a_L + Σ
+        r_j(t_j))``. Sweeping ``h`` over the chains' hills, each chain takes its least residue
+        within reach. Returns, per pending ``L``, the least such value and the positions that
+        attain it; and per threshold ``h`` (ascending) ``(h, K(h), lowest, reach)``: ``K`` the
+        least ``a_L + Σ`` over the possible ``L`` (never increasing with ``h``), and per chain the
+        last position of its least residue within reach and its furthest reachable position.
         """
-        reach = [self.sizes[i][p - 1] if p else None for i, p in enumerate(positions)]
-        at = list(positions)
-        total = sum(r for r in reach if r is not None)
+        residue = [self.sizes[i][p - 1] if p else None for i, p in enumerate(positions)]
+        lowest, reach = list(positions), list(positions)
+        total = sum(r for r in residue if r is not None)
         missing = len(pending)
         best: dict[int, tuple[int, tuple[int, ...]]] = {}
+        phases = []
         events = sorted(concatenated(*(self.progress(i, p) for i, p in enumerate(positions))))
-        for index, (hill, i, residue, t) in enumerate(events):
-            if reach[i] is None:
+        for index, (hill, i, size, t) in enumerate(events):
+            reach[i] = max(reach[i], t)
+            if residue[i] is None:
                 missing -= 1
-                reach[i], at[i] = residue, t
-                total += residue
-            elif residue < reach[i]:  # events of one hill may come in any order
-                total += residue - reach[i]
-                reach[i], at[i] = residue, t
+                residue[i], lowest[i] = size, t
+                total += size
+            elif size < residue[i] or (size == residue[i] and t > lowest[i]):  # any order within a hill
+                total += size - residue[i]
+                residue[i], lowest[i] = size, t
             if index + 1 < len(events) and events[index + 1][0] == hill or missing > 1:
                 continue
-            for last in pending if missing == 0 else [j for j in pending if reach[j] is None]:
-                value = self.source + max(hill, self.sizes[last][0] + total - (reach[last] or 0))
+            least = None
+            for last in pending if missing == 0 else [j for j in pending if residue[j] is None]:
+                at_head = self.sizes[last][0] + total - (residue[last] or 0)
+                least = at_head if least is None else min(least, at_head)
+                value = self.source + max(hill, at_head)
                 if last not in best or value < best[last][0]:
-                    best[last] = (value, tuple(at[:last]) + (positions[last],) + tuple(at[last + 1:]))
-        return best
+                    best[last] = (value, tuple(lowest[:last]) + (positions[last],) + tuple(lowest[last + 1:]))
+            phases.append((hill, least, tuple(lowest), tuple(reach)))
+        return best, phases
+
+    def phases_bound(self, positions: tuple[int, ...], phases: list[tuple[int, int, tuple, tuple]]) -> int:
+        """A lower bound over both phases, whichever head runs last.
+
+        With threshold ``h`` as in :meth:`sweep`, the peak is at least ``source + max(h, K(h))``
+        and at least the best completion after the last head, from positions within reach. A
+        chain at any position up to its furthest reach ``R`` costs no less after the last head
+        than the same chain started at the last position ``m`` of its least residue within
+        reach that jumps straight to ``R`` (the jump costs only the change of residue): before
+        ``R`` the real chain never holds less than at ``m``, from ``R`` on both agree. A
+        pending chain out of reach can only be the last head, at position 1. That
+        completion bound ``S(h)`` and ``K(h)`` never increase with ``h`` (a longer reach only
+        lowers ``m`` or lengthens the jump), so the best threshold is where ``source + h``
+        crosses them: a binary search.
+        """
+        cache: dict[int, int] = {}
+
+        def falling(k: int) -> int:  # max(source + K, S) at threshold k, never increasing
+            if k not in cache:
+                _, least, lowest, reach = phases[k]
+                chains, total = [], 0
+                for i, (m, far) in enumerate(zip(lowest, reach)):
+                    start = m if far else 1
+                    total += self.sizes[i][start - 1]
+                    chains.append(self.composites(i, start, False, jump=far))
+                peak, _ = _merge(total, chains)
+                cache[k] = max(self.source + least, peak, self.join_step)
+            return cache[k]
+
+        low, high = 0, len(phases)  # first threshold where source + h is at least the rest
+        while low < high:
+            middle = (low + high) // 2
+            if self.source + phases[middle][0] >= falling(middle):
+                high = middle
+            else:
+                low = middle + 1
+        options = []
+        if low < len(phases):
+            options.append(self.source + phases[low][0])
+        if low > 0:
+            options.append(falling(low - 1))
+        return min(options)
 
     def descend(self, positions: tuple[int, ...], limit: int) -> tuple[tuple[int, ...], list[int], int]:
         """Run every descent that costs at most ``limit``: ops of one chain that end at a live
