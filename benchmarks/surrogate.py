@@ -100,6 +100,17 @@ def accuracy_study(samples: list[Sample], sizes: list[int], repeats: int, seed: 
     return rows
 
 
+def noise_reference(samples: list[Sample]) -> float | None:
+    """Kendall τ between the validation and the test error of the same trained candidates.
+
+    Both measure the same network on different images, so this says how much of the
+    validation-error ranking is measurement noise: a predictor is scored against the
+    validation error, and on a small validation set even the test error ranks it poorly.
+    """
+    pairs = [(s.val_error, s.test_error) for s in samples if s.test_error is not None]
+    return score(*zip(*pairs)).kendall_tau if len(pairs) >= 2 else None
+
+
 def screening_cost(samples: list[Sample], k: int, trials: int, seed: int) -> dict:
     """Median milliseconds of one screening step, batched vs child by child."""
     rng = np.random.default_rng(seed)
@@ -167,16 +178,22 @@ def table_rows(summary: list[dict], counts: dict[str, int]) -> list[tuple[str, .
     return rows
 
 
+def noise_lines(noise: dict[str, float | None]) -> list[str]:
+    return [f"{dataset}: Kendall τ between validation and test error of the same candidates = "
+            f"{'-' if tau is None else f'{tau:.3f}'} (how much of the validation ranking is measurement noise)"
+            for dataset, tau in noise.items()]
+
+
 def timing_line(timing: dict) -> str:
     return (f"Screening K={timing['k']} children ({timing['dataset']}, {timing['members']} members, CPU, median of "
             f"{timing['trials']}): {timing['batched_ms']:.1f} ms per screen batched vs {timing['one_by_one_ms']:.1f} ms "
             f"one by one ({timing['one_by_one_ms'] / timing['batched_ms']:.1f}x).")
 
 
-def markdown(summary: list[dict], timing: dict, counts: dict[str, int]) -> str:
+def markdown(summary: list[dict], timing: dict, counts: dict[str, int], noise: dict[str, float | None]) -> str:
     lines = ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
     lines += ["| " + " | ".join(row) + " |" for row in table_rows(summary, counts)]
-    return "\n".join(lines + ["", timing_line(timing)]) + "\n"
+    return "\n".join(lines + [""] + noise_lines(noise) + ["", timing_line(timing)]) + "\n"
 
 
 def plot(summary: list[dict], path: Path) -> None:
@@ -226,17 +243,20 @@ def main() -> None:
     timing = screening_cost(first, args.screen, args.trials, args.seed)
     summary = summarise(rows)
     counts = {d: len(s) for d, s in by_dataset.items()}
+    noise = {d: noise_reference(s) for d, s in by_dataset.items()}
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "surrogate.json").write_text(json.dumps({"summary": summary, "rows": rows, "screening": timing,
-                                                         "candidates": counts, "sizes": args.sizes,
+                                                         "candidates": counts, "val_test_tau": noise, "sizes": args.sizes,
                                                          "repeats": args.repeats}, indent=1))
-    text = markdown(summary, timing, counts)
+    text = markdown(summary, timing, counts, noise)
     (args.out / "surrogate.md").write_text(text)
     plot(summary, args.out / "surrogate.png")
     table = Table(*HEADER, title="Kendall τ of predicted vs true validation error, held-out candidates")
     for row in table_rows(summary, counts):
         table.add_row(*row)
     console.print(table)
+    for line in noise_lines(noise):
+        console.print(line)
     console.print(timing_line(timing))
     console.print(f"wrote {args.out / 'surrogate.md'}, {args.out / 'surrogate.png'}, {args.out / 'surrogate.json'}")
 

@@ -36,11 +36,14 @@ class Sample:
     dataset: str
     source: str
     """Run name or log file the sample comes from."""
+    test_error: float | None = None
+    """Not a training target (selection never sees it); benchmarks use it as an independent
+    second measurement of the same network, to show how noisy the validation error is."""
 
 
 def samples_from_candidates(candidates: Iterable[EvaluatedCandidate], dataset: str, source: str) -> list[Sample]:
     """The successfully trained candidates as samples."""
-    return [Sample(c.architecture, c.sparsity, float(c.val_error), dataset, source)  # type: ignore[arg-type]
+    return [Sample(c.architecture, c.sparsity, float(c.val_error), dataset, source, c.test_error)  # type: ignore[arg-type]
             for c in candidates if c.ok]
 
 
@@ -117,7 +120,8 @@ def samples_from_jsonl(path: str | Path) -> list[Sample]:
             if record.get("status", "ok") != "ok":
                 continue
             samples.append(Sample(parse_architecture(record["architecture"]), record.get("sparsity"),
-                                  float(record["val_error"]), str(record["dataset"]), str(path)))
+                                  float(record["val_error"]), str(record["dataset"]), str(path),
+                                  record.get("test_error")))
         except (json.JSONDecodeError, ArchitectureError, KeyError, TypeError, ValueError, AttributeError) as error:
             raise UserError(f"{path} line {number}: not an evaluated candidate ({error})") from None
     return samples
