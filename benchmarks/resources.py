@@ -1,17 +1,21 @@
 """Speed of the exact resource models on random search-space architectures.
 
 Prints median / p99 / max seconds per architecture (graph assembly + exact peak memory +
-size + MACs) for munas's best-first search and for the reference's algorithm (a memoised
-recursion over sets of resident tensors, spec §3.3, re-implemented here as the baseline), the
-ratio between them, a check that both give the same peak on every architecture, and the
-throughput of a ``resources --json`` batch through the CLI.
+size + MACs; wall clock and process CPU time, as the machine may be shared) for munas's
+section solver, for the exhaustive op-set search it replaced (munas profile) and for the
+reference's algorithm (a memoised recursion over sets of resident tensors, spec §3.3,
+re-implemented here as the baseline), the ratios, checks that all give the same peak on every
+architecture, the section solver's times on networks with many branch blocks side by side
+(the hard case for every exact method), and the throughput of a ``resources --json`` batch
+through the CLI.
 
-    python benchmarks/resources.py [--count 500] [--seed 0]
+    python benchmarks/resources.py [--count 500] [--seed 0] [--branchy 200]
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import functools
 import json
 import statistics
@@ -24,6 +28,8 @@ import numpy as np
 
 from munas.resources import compute_resources
 from munas.resources.graph import OperatorGraph, build_graph
+from munas.resources.peak_memory import exhaustive_peak_memory
+from munas.space.architecture import Architecture, ConvBlock
 from munas.space.sampling import random_architecture
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -88,11 +94,37 @@ def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(values, q))
 
 
+def branchy_architecture(shape: tuple[int, int, int], classes: int, rng: np.random.Generator) -> Architecture:
+    """A random architecture regrouped into one or two groups of a trunk block and 5 to 8
+    branch blocks of 1 to 3 random layers, all reading the same tensor."""
+    base = random_architecture(shape, classes, rng)
+    layers = [layer for _ in range(3) for block in random_architecture(shape, classes, rng).conv_blocks
+              for layer in block.layers]
+    blocks = []
+    for _ in range(1 + int(rng.random() < 0.3)):
+        for b in range(1 + int(rng.integers(5, 9))):
+            chosen = tuple(layers[int(rng.integers(len(layers)))] for _ in range(int(rng.integers(1, 4))))
+            blocks.append(ConvBlock(chosen, is_branch=b > 0))
+    return dataclasses.replace(base, conv_blocks=tuple(blocks))
+
+
+def timed(function, *args) -> tuple[object, float, float]:
+    """Result, wall seconds and process CPU seconds of one call."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = function(*args)
+    return result, time.perf_counter() - wall, time.process_time() - cpu
+
+
+def row(name: str, times: list[float]) -> str:
+    return f"{name:<44}{statistics.median(times):>12.6f}{percentile(times, 99):>12.6f}{max(times):>12.6f}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--count", type=int, default=500)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--reference-limit", type=float, default=5.0, help="seconds per architecture for the baseline")
+    parser.add_argument("--branchy", type=int, default=200, help="networks with many branch blocks to time")
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
     architectures = []
@@ -100,36 +132,52 @@ def main() -> None:
         shape, classes = TASKS[i % len(TASKS)]
         architectures.append(random_architecture(shape, classes, rng))
 
-    ours: dict[str, list[float]] = {"tflm": [], "munas": []}
-    for accounting, times in ours.items():
-        for architecture in architectures:
-            start = time.perf_counter()
-            compute_resources(architecture, accounting)
-            times.append(time.perf_counter() - start)
+    rows: list[tuple[str, list[float]]] = []
+    pmu: dict[str, list[int]] = {}
+    for accounting in ("tflm", "munas"):
+        results = [timed(compute_resources, architecture, accounting) for architecture in architectures]
+        pmu[accounting] = [r.pmu for r, _, _ in results]
+        rows.append((f"munas section solver, {accounting}, wall", [w for _, w, _ in results]))
+        rows.append((f"munas section solver, {accounting}, CPU", [c for _, _, c in results]))
+
+    exhaustive = [timed(lambda a: exhaustive_peak_memory(build_graph(a, "munas")), a) for a in architectures]
+    exhaustive_mismatches = sum(r.peak != p for (r, _, _), p in zip(exhaustive, pmu["munas"]))
+    rows.append(("exhaustive op-set search, munas, CPU", [c for _, _, c in exhaustive]))
 
     reference_times, timeouts, mismatches = [], 0, 0
-    for architecture in architectures:
+    for architecture, ours in zip(architectures, pmu["munas"]):
         graph = build_graph(architecture, "munas")
-        start = time.perf_counter()
+        start = time.process_time()
         peak = reference_peak(graph, args.reference_limit)
-        elapsed = time.perf_counter() - start
+        elapsed = time.process_time() - start
         if peak is None:
             timeouts += 1
             reference_times.append(args.reference_limit)
             continue
         reference_times.append(elapsed)
-        mismatches += peak != compute_resources(architecture, "munas").pmu
+        mismatches += peak != ours
+    rows.append(("reference memoised recursion, munas, CPU", reference_times))
 
     print(f"{args.count} random search-space architectures (input shapes {', '.join(str(s) for s, _ in TASKS)})")
-    print(f"{'method':<34}{'median s':>12}{'p99 s':>12}{'max s':>12}")
-    rows = [("munas best-first, tflm", ours["tflm"]), ("munas best-first, munas", ours["munas"]),
-            ("reference memoised recursion", reference_times)]
+    print(f"{'seconds per architecture':<44}{'median':>12}{'p99':>12}{'max':>12}")
     for name, times in rows:
-        print(f"{name:<34}{statistics.median(times):>12.6f}{percentile(times, 99):>12.6f}{max(times):>12.6f}")
-    ratio = statistics.median(reference_times) / statistics.median(ours["munas"])
-    print(f"median speed-up over the reference algorithm (munas profile): {ratio:.1f}x; "
-          f"worst case {max(reference_times) / max(ours['munas']):.1f}x")
-    print(f"reference runs cut at {args.reference_limit}s: {timeouts}; peak disagreements: {mismatches}")
+        print(row(name, times))
+    ours_cpu = dict(rows)["munas section solver, munas, CPU"]
+    for name, times in (("exhaustive op-set search", [c for _, _, c in exhaustive]),
+                        ("reference memoised recursion", reference_times)):
+        print(f"speed-up over the {name} (munas profile, CPU): median "
+              f"{statistics.median(times) / statistics.median(ours_cpu):.1f}x, worst case {max(times) / max(ours_cpu):.1f}x")
+    print(f"peak disagreements: exhaustive search {exhaustive_mismatches}, reference {mismatches} "
+          f"(reference runs cut at {args.reference_limit}s: {timeouts})")
+
+    if args.branchy:
+        branchy_rng = np.random.default_rng(args.seed + 1)
+        networks = [branchy_architecture(*TASKS[i % len(TASKS)], branchy_rng) for i in range(args.branchy)]
+        print(f"{args.branchy} networks with one or two groups of 5-8 branch blocks (1-3 layers each)")
+        for accounting in ("tflm", "munas"):
+            results = [timed(compute_resources, network, accounting) for network in networks]
+            print(row(f"munas section solver, {accounting}, wall", [w for _, w, _ in results]))
+            print(row(f"munas section solver, {accounting}, CPU", [c for _, _, c in results]))
 
     lines = "".join(json.dumps(a.to_dict()) + "\n" for a in architectures)
     start = time.perf_counter()

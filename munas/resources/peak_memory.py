@@ -54,6 +54,7 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass
 from itertools import chain as concatenated
+from typing import NamedTuple
 
 from munas.resources.graph import OperatorGraph
 
@@ -82,7 +83,17 @@ def peak_memory(graph: OperatorGraph) -> PeakMemory:
 # -- sections --------------------------------------------------------------------------------
 
 
-def _sections(graph: OperatorGraph) -> list[_Section] | None:
+class _Step(NamedTuple):
+    """A section of a single op: nothing to choose."""
+
+    peak: int
+    op: int
+
+    def solve(self) -> tuple[int, list[int]]:
+        return self.peak, [self.op]
+
+
+def _sections(graph: OperatorGraph) -> list[_Section | _Step] | None:
     """Split the graph at its cut tensors; None when a part is not a chain or a fork-join."""
     ops = graph.ops
     consumers = graph.consumers()
@@ -94,14 +105,14 @@ def _sections(graph: OperatorGraph) -> list[_Section] | None:
     def single_input(op: int) -> bool:
         return len(ops[op].inputs) == 1
 
-    sections: list[_Section] = []
+    sections: list[_Section | _Step] = []
     covered = 0
     cut = graph.input
     while cut != graph.output:
         readers = list(dict.fromkeys(consumers[cut]))
         if len(readers) == 1 and single_input(readers[0]):
             op = readers[0]
-            sections.append(_Section(size(cut), False, [[op]], [[size(ops[op].output)]], None, 0))
+            sections.append(_Step(size(cut) + size(ops[op].output), op))
             covered += 1
             cut = ops[op].output
             continue
@@ -167,7 +178,7 @@ class _Section:
     """One section: source bytes, chains of ops with their output bytes, and the joining Add."""
 
     def __init__(self, source: int, pinned: bool, chains: list[list[int]], sizes: list[list[int]],
-                 join: int | None, join_extra: int):
+                 join: int, join_extra: int):
         self.source = source
         self.pinned = pinned
         """The Add reads the source itself, so no head frees it."""
@@ -176,7 +187,7 @@ class _Section:
         self.join = join
         self.ends = sum(s[-1] for s in sizes) + (source if pinned else 0)
         """Bytes resident once every chain has run (the Add's operands)."""
-        self.join_step = self.ends + join_extra if join is not None else 0
+        self.join_step = self.ends + join_extra
         """Bytes resident while the Add runs (its output reuses an operand when it can)."""
         # floor[i][p]: the least residue chain i can have once its head has run, from position p;
         # hill[i][p]: the largest chain-local footprint of its non-head ops from position p.
@@ -191,6 +202,9 @@ class _Section:
             floor[0], hill[0] = floor[min(1, k)], hill[min(1, k)]
             self.floor.append(floor)
             self.hill.append(hill)
+        kinds = {tuple(s): k for k, s in enumerate(sizes)}
+        self.kinds = [kinds[tuple(s)] for s in sizes]
+        """Chains with equal sizes share a kind (see :meth:`symmetric`)."""
         self._composites: dict[tuple[int, int, bool, int, int], list[tuple]] = {}
         self._progress: dict[tuple[int, int], list[tuple[int, int, int]]] = {}
 
@@ -222,6 +236,11 @@ class _Section:
         self._composites[cache_key] = result
         return result
 
+    def symmetric(self, positions: tuple[int, ...]) -> tuple[tuple[int, int], ...]:
+        """The same state for every way of swapping chains of identical sizes (they can trade
+        their schedules), so the search visits only one of them."""
+        return tuple(sorted(zip(self.kinds, positions)))
+
     def live(self, positions: tuple[int, ...]) -> int:
         residues = sum(s[p - 1] for s, p in zip(self.sizes, positions) if p)
         source_live = self.pinned or 0 in positions
@@ -247,10 +266,12 @@ class _Section:
         rest, rest_jobs = self.independent(freed, None)
         return max(phase, step, rest), _moves(positions, jobs) + [last] + _moves(freed, rest_jobs)
 
-    def evaluate(self, positions: tuple[int, ...]) -> tuple[int, bool, tuple[int, tuple[int, ...]] | None]:
+    def evaluate(self, positions: tuple[int, ...], thorough: bool
+                 ) -> tuple[int, bool, tuple[int, tuple[int, ...]] | None]:
         """(value, exact, witness): the optimal completion from ``positions`` when the head that
-        frees the source is known; otherwise a lower bound on every completion, with the last
-        head and targets of the relaxation that attains it (a good schedule to try)."""
+        frees the source is known; otherwise a lower bound on every completion: the cheap
+        bounds only, or (``thorough``) all of them with the last head and targets of the
+        relaxation that attains the smallest value (a good schedule to try)."""
         pending = [i for i, p in enumerate(positions) if p == 0]
         if self.pinned or len(pending) <= 1:
             freeing = pending[0] if pending and not self.pinned else None
@@ -275,6 +296,8 @@ class _Section:
         bound = max(bound, self.ends + min(
             (s[-2] if len(s) > 1 else self.source) for s, p in zip(self.sizes, positions) if p < len(s)
         ))
+        if not thorough:
+            return bound, False, None
         # The source lives at least until any one pending head runs: freeing it there instead
         # gives independent chains whose optimum cannot exceed the real one.
         early = {last: self.independent(positions, last)[0] for last in pending}
@@ -443,19 +466,19 @@ class _Section:
                 incumbent[0] = (value, positions, moves)
 
         def push(origin: tuple[int, ...] | None, moves: list[int], positions: tuple[int, ...], peak: int,
-                 depth: int, floor: int) -> None:
-            value, exact, witness = self.evaluate(positions)
-            if not exact:
+                 depth: int, floor: int, thorough: bool) -> None:
+            value, exact, witness = self.evaluate(positions, thorough)
+            if thorough and not exact:
                 positions, descent, descent_peak = self.descend(positions, max(floor, peak, value))
                 if descent:
                     moves = moves + descent
                     peak = max(peak, descent_peak)
-                    value, exact, witness = self.evaluate(positions)
+                    value, exact, witness = self.evaluate(positions, thorough)
             key = max(floor, peak, value)
-            known = best.get(positions)
+            known = best.get(self.symmetric(positions))
             if (incumbent[0] is not None and key >= incumbent[0][0]) or (known is not None and known <= peak):
                 return
-            best[positions] = peak
+            best[self.symmetric(positions)] = peak
             parent[positions] = (origin, moves)
             if exact:
                 offer(key, positions, self.finish(positions)[1])
@@ -463,12 +486,21 @@ class _Section:
                 heapq.heappush(heap, (key, -depth - len(moves), len(parent), positions, peak, witness))
 
         start = (0,) * len(self.chains)
-        push(None, [], start, self.live(start), 0, 0)
+        push(None, [], start, self.live(start), 0, 0, True)
         while heap:
             key, neg_depth, _, positions, peak, witness = heapq.heappop(heap)
             if key >= incumbent[0][0] if incumbent[0] else False:
                 break
-            if best[positions] < peak:
+            if best[self.symmetric(positions)] < peak:
+                continue
+            if witness is None:  # queued on the cheap bounds: evaluate fully, queue again
+                value, _, witness = self.evaluate(positions, True)
+                key = max(key, value)
+                moved, descent, descent_peak = self.descend(positions, key)
+                if descent:
+                    push(positions, descent, moved, max(peak, descent_peak), -neg_depth, key, True)
+                elif key < incumbent[0][0]:
+                    heapq.heappush(heap, (key, neg_depth, len(parent) + len(heap), positions, peak, witness))
                 continue
             value, moves = self.plan(positions, *witness)
             offer(max(peak, value), positions, moves)
@@ -478,7 +510,7 @@ class _Section:
             for i, p in enumerate(positions):
                 if p < len(self.sizes[i]):  # two heads or more are pending: no move frees the source
                     moved = positions[:i] + (p + 1,) + positions[i + 1:]
-                    push(positions, [i], moved, max(peak, live + self.sizes[i][p]), -neg_depth, key)
+                    push(positions, [i], moved, max(peak, live + self.sizes[i][p]), -neg_depth, key, False)
         value, positions, moves = incumbent[0]
         return value, self._order(positions, moves, parent)
 
@@ -494,9 +526,7 @@ class _Section:
         for i in concatenated(*reversed(segments)):
             order.append(self.chains[i][cursor[i]])
             cursor[i] += 1
-        if self.join is not None:
-            order.append(self.join)
-        return order
+        return order + [self.join]
 
 
 # -- exhaustive search -------------------------------------------------------------------------
