@@ -26,23 +26,27 @@ interchange shows each rule can only lower the maximum).
 
 While two or more heads are pending, which head frees ``X`` is a choice, and the head that
 frees it may profitably run in the middle of another chain's hill, so we search those states
-(chain positions) best first, branch and bound (:meth:`_Section.solve`). Every bound below
-never exceeds the peak of any completion from the state (admissible):
+(chain positions) best first, branch and bound (:meth:`_Section.solve`). The bounds never
+exceed the peak of any completion from the state (admissible, :meth:`_Section.evaluate`):
 
 - each remaining op's own footprint with the other chains at the least residue they can still
-  reach (a chain whose head is pending either still holds ``X`` alive or has run its head);
-- for the head ``L`` that runs last (we take the smallest over pending heads): the closed-form
-  optimum of the model where ``L`` frees ``X`` and no other head must precede it (any schedule
-  whose last head is ``L`` has exactly that model's memory); the step of ``L``'s head, when
-  every other chain has run at least its head and all of those ops ran beside ``X``
-  (:meth:`_Section.last_head_bounds`); and ``L``'s later ops with the others at their floors.
+  reach (a chain whose head is pending either still keeps ``X`` alive or has run its head);
+  the last op of all, run while every other chain holds its end result;
+- for every pending head ``j``: the closed-form optimum when ``j`` frees ``X`` (``X`` lives
+  at least until each head, so every schedule costs at least that model's optimum);
+- for the head ``L`` that runs last, minimised over ``L``: its step, when every other chain
+  has run at least its head and all of those ops ran beside ``X``, and ``L``'s later ops with
+  the others at their floors (:meth:`_Section.sweep`); and both phases around the last head
+  together (:meth:`_Section.phases_bound`).
 
-Keys also inherit the parent's key (the parent's bound covers the child's completions). A run
-of ops of one chain that ends at a live total no larger than anywhere on the way, with every
-step within the state's key, is taken at once (:meth:`_Section.descend`): any completion
-stays pointwise no larger after it. Complete schedules come from states with a known freeing
-head (exact) and from the plan suggested by the best relaxation (:meth:`_Section.plan`); the
-search stops when no queued key is below the best of them.
+Keys inherit the parent's key (the parent's bound covers the child's completions) and start
+from the cheap bounds, the others being computed when a state leaves the queue. A run of ops
+of one chain that ends at a live total no larger than anywhere on the way, with every step
+within the state's key, is taken at once (:meth:`_Section.descend`): any completion stays
+pointwise no larger after it. Chains of identical sizes are interchangeable, so states that
+differ by swapping them are one. Complete schedules come from states whose freeing head is
+known (exact) and from the plan suggested by the best relaxation (:meth:`_Section.plan`); the
+search stops when no queued key is below the best of them, which is then optimal.
 
 Graphs of another shape (none come out of :func:`build_graph` today) use
 :func:`exhaustive_peak_memory`, a best-first search over executed-op sets that assumes no
@@ -52,8 +56,10 @@ structure; tests use it as the oracle for the section solver.
 from __future__ import annotations
 
 import heapq
+import math
 from dataclasses import dataclass
 from itertools import chain as concatenated
+from itertools import count
 from typing import NamedTuple
 
 from munas.resources.graph import OperatorGraph
@@ -457,13 +463,14 @@ class _Section:
         queued state has a key below the incumbent, nothing can beat it.
         """
         heap: list[tuple] = []
-        best: dict[tuple[int, ...], int] = {}
+        tiebreak = count()
+        best: dict[tuple[tuple[int, int], ...], int] = {}  # least peak so far per (symmetric) state
         parent: dict[tuple[int, ...], tuple[tuple[int, ...] | None, list[int]]] = {}
-        incumbent: list = [None]  # [(peak, positions, moves from positions to the end)]
+        incumbent: list = [math.inf, None, None]  # peak, positions, moves from there to the end
 
         def offer(value: int, positions: tuple[int, ...], moves: list[int]) -> None:
-            if incumbent[0] is None or value < incumbent[0][0]:
-                incumbent[0] = (value, positions, moves)
+            if value < incumbent[0]:
+                incumbent[:] = [value, positions, moves]
 
         def push(origin: tuple[int, ...] | None, moves: list[int], positions: tuple[int, ...], peak: int,
                  depth: int, floor: int, thorough: bool) -> None:
@@ -476,20 +483,20 @@ class _Section:
                     value, exact, witness = self.evaluate(positions, thorough)
             key = max(floor, peak, value)
             known = best.get(self.symmetric(positions))
-            if (incumbent[0] is not None and key >= incumbent[0][0]) or (known is not None and known <= peak):
+            if key >= incumbent[0] or (known is not None and known <= peak):
                 return
             best[self.symmetric(positions)] = peak
             parent[positions] = (origin, moves)
             if exact:
                 offer(key, positions, self.finish(positions)[1])
             else:
-                heapq.heappush(heap, (key, -depth - len(moves), len(parent), positions, peak, witness))
+                heapq.heappush(heap, (key, -depth - len(moves), next(tiebreak), positions, peak, witness))
 
         start = (0,) * len(self.chains)
         push(None, [], start, self.live(start), 0, 0, True)
         while heap:
             key, neg_depth, _, positions, peak, witness = heapq.heappop(heap)
-            if key >= incumbent[0][0] if incumbent[0] else False:
+            if key >= incumbent[0]:
                 break
             if best[self.symmetric(positions)] < peak:
                 continue
@@ -499,19 +506,19 @@ class _Section:
                 moved, descent, descent_peak = self.descend(positions, key)
                 if descent:
                     push(positions, descent, moved, max(peak, descent_peak), -neg_depth, key, True)
-                elif key < incumbent[0][0]:
-                    heapq.heappush(heap, (key, neg_depth, len(parent) + len(heap), positions, peak, witness))
+                elif key < incumbent[0]:
+                    heapq.heappush(heap, (key, neg_depth, next(tiebreak), positions, peak, witness))
                 continue
             value, moves = self.plan(positions, *witness)
             offer(max(peak, value), positions, moves)
-            if key >= incumbent[0][0]:
+            if key >= incumbent[0]:
                 break
             live = self.live(positions)
             for i, p in enumerate(positions):
                 if p < len(self.sizes[i]):  # two heads or more are pending: no move frees the source
                     moved = positions[:i] + (p + 1,) + positions[i + 1:]
                     push(positions, [i], moved, max(peak, live + self.sizes[i][p]), -neg_depth, key, False)
-        value, positions, moves = incumbent[0]
+        value, positions, moves = incumbent
         return value, self._order(positions, moves, parent)
 
     def _order(self, positions: tuple[int, ...], tail: list[int], parent: dict) -> list[int]:
