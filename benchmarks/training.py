@@ -12,10 +12,12 @@ real Fashion-MNIST images, batch 128, SGD momentum 0.9, lr 0.01, dropout 0.15, b
 * ``munas``: the same with its default precision (``auto``: bf16 autocast on a CPU with native
   bf16, which this one has if the header says so).
 
-The munas wall time *includes* its validation, test and int8 passes on 1000 images each, so
-its figures are conservative. Accuracy caveat: with few steps the plain loops evaluate with
-BatchNorm running statistics still close to their (0, 1) start (momentum 0.01); munas averages
-them over the first 100 batches, which is why its accuracy after one short epoch is higher.
+The munas time runs from the call to the end of its first epoch: it includes building the
+network, moving the data and one validation pass (1000 images), so it is conservative. The
+plain loops use torch's default BatchNorm momentum (0.1): with the Keras value the network
+uses (0.01), 100 steps leave their inference statistics near the (0, 1) start and their test
+accuracy near chance, which would say nothing; munas averages the statistics over the first
+100 batches instead.
 
 No loop calls ``.item()`` per step. Augmentation is off for all (the plain loops have none) and
 the munas trainer's decoupled weight decay is set to 0 so every loop does the same arithmetic.
@@ -101,6 +103,9 @@ def _plain(initial, x, y, x_test, y_test, loader: bool, threads: int | None) -> 
         torch.set_num_threads(threads)
     try:
         network = copy.deepcopy(initial)
+        for module in network.modules():
+            if isinstance(module, torch.nn.BatchNorm2d):
+                module.momentum = 0.1
         optimizer = torch.optim.SGD(network.parameters(), lr=LR, momentum=0.9)
         started = time.perf_counter()
         _plain_epoch(network, optimizer, x, y, loader)
@@ -113,10 +118,13 @@ def _plain(initial, x, y, x_test, y_test, loader: bool, threads: int | None) -> 
 def _munas(architecture, data, seed: int, precision: str) -> tuple[float, float]:
     config = dataclasses.replace(with_epochs(training_preset("fashion_mnist"), 1), batch_size=BATCH, lr=LR,
                                  lr_schedule=(), weight_decay=0.0, dropout=DROPOUT, precision=precision)
-    result = train_candidate(architecture, data, config, seed=seed, device="cpu")
+    epoch_end = []
+    started = time.perf_counter()
+    result = train_candidate(architecture, data, config, seed=seed, device="cpu",
+                             on_epoch=lambda *_: epoch_end.append(time.perf_counter()))
     if result.status != "ok":
         raise SystemExit(f"munas trainer failed: {result.message}")
-    return len(data.y_train) / result.train_seconds, 1 - result.test_error
+    return len(data.y_train) / (epoch_end[0] - started), 1 - result.test_error
 
 
 def main() -> None:

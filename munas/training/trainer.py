@@ -35,7 +35,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -123,11 +122,6 @@ def _optimizer(config: TrainConfig, params: list[torch.nn.Parameter]) -> torch.o
     return torch.optim.SGD(params, lr=config.lr, momentum=config.momentum, foreach=True)
 
 
-def _seed_everything(seed: int) -> None:
-    torch.manual_seed(seed)
-    np.random.seed(seed % (2**32))
-
-
 def train_candidate(
     architecture: Architecture,
     dataset: Dataset,
@@ -170,7 +164,7 @@ def _train(architecture: Architecture, dataset: Dataset, config: TrainConfig, sp
            device: torch.device, on_epoch: EpochCallback | None) -> TrainResult:
     config.validate()
     _check_inputs(architecture, dataset, sparsity)
-    _seed_everything(seed)
+    torch.manual_seed(seed)  # initial weights and dropout; shuffling and augmentation use `generator`
     generator = torch.Generator(device=device)
     generator.manual_seed(seed)
     binary = architecture.num_classes == 2
