@@ -11,6 +11,8 @@ leads to the next cut, or ``m`` chains of single-input ops start at ``X`` and me
 section descends from ``X`` and the next cut descends from every op of the section, so any
 order runs the sections one after the other, and while a section runs only ``X`` survives from
 earlier ones: the PMU is the largest section optimum and the schedule their concatenation.
+So we solve the sections from the largest lower bound down and accept, for each, any schedule
+within the peak already reached (it cannot change the maximum).
 
 Inside a fork-join section, memory is ``[X while some chain head is pending] + Σ chain
 residues``; the Add at the end costs the same in every order. We model each op as a job that
@@ -78,11 +80,14 @@ def peak_memory(graph: OperatorGraph) -> PeakMemory:
     sections = _sections(graph)
     if sections is None:
         return exhaustive_peak_memory(graph)
-    peak, order = 0, []
-    for section in sections:
-        section_peak, section_order = section.solve()
-        peak = max(peak, section_peak)
-        order.extend(section_order)
+    # Only the largest section optimum matters: solve the sections from the largest lower
+    # bound down, and accept for each any schedule within the peak already reached.
+    solved: dict[int, tuple[int, list[int]]] = {}
+    peak = 0
+    for index in sorted(range(len(sections)), key=lambda i: -sections[i].lower_bound()):
+        solved[index] = sections[index].solve(enough=peak)
+        peak = max(peak, solved[index][0])
+    order = [op for index in range(len(sections)) for op in solved[index][1]]
     return PeakMemory(peak=peak, schedule=tuple(graph.ops[i].name for i in order))
 
 
@@ -95,7 +100,10 @@ class _Step(NamedTuple):
     peak: int
     op: int
 
-    def solve(self) -> tuple[int, list[int]]:
+    def lower_bound(self) -> int:
+        return self.peak
+
+    def solve(self, enough: int) -> tuple[int, list[int]]:
         return self.peak, [self.op]
 
 
@@ -453,8 +461,11 @@ class _Section:
         value, jobs = self.independent(positions, freeing)
         return value, _moves(positions, jobs)
 
-    def solve(self) -> tuple[int, list[int]]:
-        """Optimal peak of the section and its op order.
+    def lower_bound(self) -> int:
+        return self.evaluate((0,) * len(self.chains), False)[0]
+
+    def solve(self, enough: int) -> tuple[int, list[int]]:
+        """Peak and op order of the section: optimal, or any order within ``enough``.
 
         Best-first branch and bound over chain positions. A state's key ``max(parent key, peak
         so far, bound)`` never exceeds the peak of any schedule through it (the parent's key
@@ -494,7 +505,7 @@ class _Section:
 
         start = (0,) * len(self.chains)
         push(None, [], start, self.live(start), 0, 0, True)
-        while heap:
+        while heap and incumbent[0] > enough:
             key, neg_depth, _, positions, peak, witness = heapq.heappop(heap)
             if key >= incumbent[0]:
                 break
@@ -511,7 +522,7 @@ class _Section:
                 continue
             value, moves = self.plan(positions, *witness)
             offer(max(peak, value), positions, moves)
-            if key >= incumbent[0]:
+            if key >= incumbent[0] or incumbent[0] <= enough:
                 break
             live = self.live(positions)
             for i, p in enumerate(positions):
