@@ -91,3 +91,30 @@ def test_ray_executor_runs_real_trainings(tmp_path):
     result = run_search(SearchOptions(run="ray", budget=3, executor="ray", workers=2, **TINY), runs_root=tmp_path)
     assert len(result.candidates) == 3
     check_lineage(result.candidates)
+
+
+def test_running_statistics_match_a_recomputation_from_scratch():
+    import numpy as np
+
+    from munas.search.config import SearchConfig
+    from munas.search.fitness import Bounds
+    from munas.search.loop import SearchStats
+    from munas.search.pareto import hypervolume
+
+    from .factories import evaluated
+
+    bounds = Bounds(0.2, 1000, 1000, 1000)
+    config = SearchConfig(run="r", dataset="digits", bounds=bounds, budget=60, population=5, sample=2,
+                          initial_population=5, seed=0, epochs=1, pruning=False, accounting="tflm",
+                          surrogate="none", screen=1, train_config={})
+    rng = np.random.default_rng(4)
+    stats, seen = SearchStats(budget=60), []
+    for i in range(60):
+        status = "failed" if i % 11 == 5 else "ok"
+        seen.append(evaluated(i, (rng.uniform(0, 0.3), *rng.integers(1, 1300, size=3)), status=status))
+        stats.add(seen[-1], config)
+        feasible = [c for c in seen if c.ok and bounds.within(c.objectives)]
+        assert stats.feasible == len(feasible) and stats.failed == sum(not c.ok for c in seen)
+        assert stats.hypervolume == pytest.approx(hypervolume(seen, bounds), abs=1e-12)
+        assert stats.best == (min(feasible, key=lambda c: c.val_error) if feasible else None)
+    assert stats.hypervolume > 0
