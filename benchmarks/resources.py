@@ -165,8 +165,9 @@ def main() -> None:
     ours_cpu = dict(rows)["munas section solver, munas, CPU"]
     for name, times in (("exhaustive op-set search", [c for _, _, c in exhaustive]),
                         ("reference memoised recursion", reference_times)):
-        print(f"speed-up over the {name} (munas profile, CPU): median "
-              f"{statistics.median(times) / statistics.median(ours_cpu):.1f}x, worst case {max(times) / max(ours_cpu):.1f}x")
+        median = statistics.median(times) / statistics.median(ours_cpu)
+        print(f"speed-up over the {name} (munas profile, CPU): median {median:.1f}x, "
+              f"worst case {max(times) / max(ours_cpu):.1f}x")
     print(f"peak disagreements: exhaustive search {exhaustive_mismatches}, reference {mismatches} "
           f"(reference runs cut at {args.reference_limit}s: {timeouts})")
 

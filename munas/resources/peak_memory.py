@@ -288,8 +288,7 @@ class _Section:
         relaxation that attains the smallest value (a good schedule to try)."""
         pending = [i for i, p in enumerate(positions) if p == 0]
         if self.pinned or len(pending) <= 1:
-            freeing = pending[0] if pending and not self.pinned else None
-            return self.independent(positions, freeing)[0], True, None
+            return self.finish(positions)[0], True, None
         floors = [f[p] for f, p in zip(self.floor, positions)]
         total_floor = sum(floors)
         pending_floor = sum(floors[i] for i in pending)
@@ -454,12 +453,10 @@ class _Section:
                     changed = True
         return positions, moves, peak
 
-    def finish(self, positions: tuple[int, ...]) -> tuple[int, list[int]]:
-        """Optimal peak and chain moves from a state where the head freeing the source is known."""
+    def finish(self, positions: tuple[int, ...]) -> tuple[int, list[tuple]]:
+        """Optimal peak and composite order from a state whose freeing head is known."""
         pending = [i for i, p in enumerate(positions) if p == 0]
-        freeing = pending[0] if len(pending) == 1 and not self.pinned else None
-        value, jobs = self.independent(positions, freeing)
-        return value, _moves(positions, jobs)
+        return self.independent(positions, pending[0] if len(pending) == 1 and not self.pinned else None)
 
     def lower_bound(self) -> int:
         return self.evaluate((0,) * len(self.chains), False)[0]
@@ -499,7 +496,7 @@ class _Section:
             best[self.symmetric(positions)] = peak
             parent[positions] = (origin, moves)
             if exact:
-                offer(key, positions, self.finish(positions)[1])
+                offer(key, positions, _moves(positions, self.finish(positions)[1]))
             else:
                 heapq.heappush(heap, (key, -depth - len(moves), next(tiebreak), positions, peak, witness))
 
