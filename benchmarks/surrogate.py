@@ -96,6 +96,8 @@ def accuracy_study(samples: list[Sample], sizes: list[int], repeats: int, seed: 
                 rows.append({"dataset": samples[0].dataset, "n": n, "repeat": r, "model": model_name,
                              "test_size": len(test), **score(predicted, errors[test]).as_dict(),
                              **({"fit_seconds": fit_seconds} if model_name == "gnn" else {})})
+            taus = ", ".join(f"{row['model']} {row['kendall_tau']:.3f}" for row in rows[-len(predictions):])
+            progress.console.print(f"{samples[0].dataset} n={n} repeat {r}: τ {taus} (GNN fit {fit_seconds:.1f} s)")
             progress.advance(task)
     return rows
 
