@@ -12,7 +12,8 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from munas.resources.graph import OperatorGraph, build_graph
+from munas.resources.accounting import get_accounting
+from munas.resources.graph import Op, OperatorGraph, build_graph
 from munas.resources.peak_memory import _Section, _sections, exhaustive_peak_memory, peak_memory, schedule_peak
 from munas.space.architecture import Architecture, ConvBlock, ConvLayer, DenseBlock, Pooling
 from munas.space.sampling import random_architecture
@@ -92,9 +93,6 @@ def test_peak_memory_equals_brute_force_over_all_orders(accounting):
 
 def test_graphs_of_another_shape_use_the_exhaustive_search():
     """A tensor read by two Adds (a long skip) is not a chain-and-join section."""
-    from munas.resources.accounting import get_accounting
-    from munas.resources.graph import Op
-
     graph = OperatorGraph(accounting=get_accounting("munas"), shapes=[(4, 4, 1)] + [(4, 4, 3)] * 5 + [(2,)])
     graph.ops = [
         Op("a", "Conv2D", (0,), 1), Op("b", "Conv2D", (0,), 2), Op("c", "Conv2D", (1,), 3),
