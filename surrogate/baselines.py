@@ -8,11 +8,13 @@ its keep.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 
 import numpy as np
 from sklearn.base import RegressorMixin
 from sklearn.ensemble import RandomForestRegressor
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
 from sklearn.neural_network import MLPRegressor
 from sklearn.pipeline import make_pipeline
@@ -55,7 +57,9 @@ def fit_baseline(name: str, graphs: Sequence[Data], errors: Sequence[float] | np
     if name not in BASELINES:
         raise ValueError(f"unknown baseline {name!r}; choose from {', '.join(BASELINES)}")
     model = BASELINES[name](seed)
-    model.fit(feature_matrix(graphs), np.asarray(errors, dtype=float))
+    with warnings.catch_warnings():  # the MLP's iteration cap is deliberate (cost); its warning is noise
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(feature_matrix(graphs), np.asarray(errors, dtype=float))
     return model
 
 
