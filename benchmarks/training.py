@@ -16,8 +16,8 @@ The munas time runs from the call to the end of its first epoch: it includes bui
 network, moving the data and one validation pass (1000 images), so it is conservative. The
 plain loops use torch's default BatchNorm momentum (0.1): with the Keras value the network
 uses (0.01), 100 steps leave their inference statistics near the (0, 1) start and their test
-accuracy near chance, which would say nothing; munas averages the statistics over the first
-100 batches instead.
+accuracy near chance, which would say nothing; munas anneals its BatchNorm momentum from
+1 to 0.01 over the first 1000 batches instead (about 0.1 at batch 100).
 
 No loop calls ``.item()`` per step. Augmentation is off for all (the plain loops have none) and
 the munas trainer's decoupled weight decay is set to 0 so every loop does the same arithmetic.
