@@ -186,16 +186,16 @@ def _loop(config: SearchConfig, result: SearchResult, store: RunStore, screener,
             outcome = executor.wait()
             candidate, submitted_at = in_flight.pop(outcome.candidate_id)
             evaluated = _merge(outcome.candidate_id, candidate, submitted_at, outcome)
-            with guard.critical():
+            with guard.critical():  # the record, and what the display shows of it, or neither
                 store.add(evaluated, evolution.state())
                 evolution.record(evaluated)
                 logger.info(_log_line(evaluated))
+                stats.session_done += 1
+                stats.session_seconds = time.perf_counter() - started
+                stats.add(evaluated, config)
+                if reporter:
+                    reporter.update(evaluated, stats)
             screener.observe([evaluated])
-            stats.session_done += 1
-            stats.session_seconds = time.perf_counter() - started
-            stats.add(evaluated, config)
-            if reporter:
-                reporter.update(evaluated, stats)
         logger.info("finished: %d candidates", len(evolution.history))
     finally:
         if executor is not None:
