@@ -24,14 +24,17 @@ from pathlib import Path
 sys.path[0] = str(Path(__file__).resolve().parents[1])
 import argparse
 import json
+import os
 import statistics
 import time
 from collections import defaultdict
 
 import numpy as np
+import torch
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
+from torch_geometric.data import Batch
 
 from munas.search.candidates import Candidate
 from munas.search.config import default_bounds
@@ -45,7 +48,6 @@ from surrogate.ensemble import SurrogateEnsemble
 from surrogate.metrics import score
 from surrogate.samples import Sample, encode_samples, samples_from_jsonl, samples_from_runs
 from surrogate.screening import GNNScreener
-from surrogate.threads import single_threaded
 from surrogate.training import TrainingConfig, fit_ensemble
 
 RESULTS = Path(__file__).parent / "results"
@@ -142,13 +144,35 @@ def screening_cost(samples: list[Sample], k: int, trials: int, seed: int) -> dic
                                    r.pmu, r.model_size, r.macs)))
         single.append(time.perf_counter() - started)
         assert int(np.argmax(scores)) == chosen, "batched and one-by-one screening disagree"
+    graphs = [encode(c.architecture, c.sparsity, c.resources) for c in children]
+    cores = os.cpu_count() or 1
     return {"dataset": dataset, "k": k, "trials": trials, "members": len(ensemble.members),
-            "batched_ms": 1000 * statistics.median(batched), "one_by_one_ms": 1000 * statistics.median(single)}
+            "batched_ms": 1000 * statistics.median(batched), "one_by_one_ms": 1000 * statistics.median(single),
+            "cores": cores, "forward_1_thread_ms": forward_ms(ensemble, graphs, 1, trials),
+            "forward_all_threads_ms": forward_ms(ensemble, graphs, cores, trials)}
 
 
 def _predict_one(ensemble: SurrogateEnsemble, child: Candidate):
-    with single_threaded():
-        return ensemble.predict([encode(child.architecture, child.sparsity, child.resources)])
+    return ensemble.predict([encode(child.architecture, child.sparsity, child.resources)])
+
+
+def forward_ms(ensemble: SurrogateEnsemble, graphs: list, threads: int, trials: int) -> float:
+    """Median ms of the members' forward pass over one batch with ``threads`` torch threads
+    (why the surrogate runs single-threaded: :mod:`surrogate.threads`)."""
+    batch = Batch.from_data_list(graphs)
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    times = []
+    try:
+        with torch.inference_mode():
+            for _ in range(trials):
+                started = time.perf_counter()
+                for member in ensemble.members:
+                    member(batch)
+                times.append(time.perf_counter() - started)
+    finally:
+        torch.set_num_threads(previous)
+    return 1000 * statistics.median(times)
 
 
 def summarise(rows: list[dict]) -> list[dict]:
@@ -189,7 +213,9 @@ def noise_lines(noise: dict[str, float | None]) -> list[str]:
 def timing_line(timing: dict) -> str:
     return (f"Screening K={timing['k']} children ({timing['dataset']}, {timing['members']} members, CPU, median of "
             f"{timing['trials']}): {timing['batched_ms']:.1f} ms per screen batched vs {timing['one_by_one_ms']:.1f} ms "
-            f"one by one ({timing['one_by_one_ms'] / timing['batched_ms']:.1f}x).")
+            f"one by one ({timing['one_by_one_ms'] / timing['batched_ms']:.1f}x). Forward pass of the batch: "
+            f"{timing['forward_1_thread_ms']:.1f} ms on 1 thread vs {timing['forward_all_threads_ms']:.1f} ms on "
+            f"{timing['cores']} threads.")
 
 
 def markdown(summary: list[dict], timing: dict, counts: dict[str, int], noise: dict[str, float | None]) -> str:

@@ -1,10 +1,11 @@
 """Run the surrogate's tiny tensor work on one CPU thread.
 
 The surrogate's graphs have tens of nodes; splitting such work across threads gains nothing,
-and when the cores are busy (training a candidate, other processes) OpenMP threads waiting
-for each other made a forward pass several hundred times slower (1.5 ms on one thread
-against 400 ms on two, measured on a loaded 2-core machine). The thread count is restored
-afterwards so that the caller's own work (training candidates) keeps its parallelism.
+and when the cores are busy (training a candidate, other processes) threads waiting for each
+other at every op make it far slower: ``benchmarks/surrogate.py`` times the ensemble's
+forward pass over K=32 children on one thread and on all cores (on a loaded 2-core machine:
+3.7 ms against 4.2 s). The thread count is restored afterwards so that the caller's own work
+(training candidates) keeps its parallelism.
 """
 
 from __future__ import annotations
