@@ -21,7 +21,6 @@ sys.path[0] = str(Path(__file__).resolve().parents[1])
 import argparse
 import json
 import tempfile
-from pathlib import Path
 
 from munas.search.config import SearchOptions
 from munas.search.loop import run_search
