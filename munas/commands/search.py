@@ -90,6 +90,7 @@ def search_command(
     address: Optional[str] = typer.Option(None, "--address", help="Ray cluster address (e.g. auto)."),
     surrogate: Optional[str] = typer.Option(None, "--surrogate", help="none (default) or gnn."),
     screen: Optional[int] = typer.Option(None, "--screen", help="Children made per trained one, for the surrogate to choose from."),
+    surrogate_init: Optional[str] = typer.Option(None, "--surrogate-init", help="Start the surrogate from a saved one (train-surrogate --out)."),
     accounting: Optional[str] = typer.Option(None, "--accounting", help="tflm (default, int8 deployment) or munas (paper)."),
     data_dir: Optional[str] = typer.Option(None, "--data-dir", help="Data cache folder (default $MUNAS_DATA_DIR or the user cache)."),
     runs_dir: Optional[str] = typer.Option(None, "--runs-dir", help="Runs folder (default $MUNAS_RUNS_DIR or ./runs)."),
@@ -104,7 +105,7 @@ def search_command(
         macs=given.get("macs"), no_bound=frozenset(dropped), budget=budget, epochs=epochs, pruning=pruning, seed=seed,
         population=population, sample=sample, initial_population=initial_population, accounting=accounting,
         surrogate=surrogate, screen=screen, executor=executor, workers=workers, address=address, data_dir=data_dir,
-        reference_selection=reference_selection,
+        reference_selection=reference_selection, surrogate_init=surrogate_init,
     )
     result = run_search(options, resume=resume, reporter=RichReporter(), runs_root=runs_dir)
     config, bounds = result.config, result.config.bounds

@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from munas.errors import UserError
@@ -93,6 +94,8 @@ class SearchConfig:
     lambda_floor: float = DEFAULT_LAMBDA_FLOOR
     tournament_with_replacement: bool = False
     sparsity_sigma: float = SPARSITY_SIGMA
+    surrogate_init: str | None = None
+    """A saved surrogate (``train-surrogate --out``) the screener starts from."""
     executor: str = "inprocess"
     workers: int = 1
     address: str | None = None
@@ -149,6 +152,7 @@ class SearchOptions:
     data_dir: str | None = None
     reference_selection: bool | None = None
     """Parent selection exactly as the μNAS reference: tournament with replacement, λ ~ U(0, 1)."""
+    surrogate_init: str | None = None
 
 
 def train_config_object(dataset: str, epochs: int | None) -> Any:
@@ -220,12 +224,18 @@ def new_config(options: SearchOptions, run: str) -> SearchConfig:
     _positive("screen", screen)
     if surrogate == "none" and screen > 1:
         raise UserError("--screen K > 1 needs a surrogate to choose among the K children; add --surrogate gnn")
+    if surrogate == "none" and options.surrogate_init:
+        raise UserError("--surrogate-init needs a surrogate to load it into; add --surrogate gnn")
+    if options.surrogate_init and not Path(options.surrogate_init).is_file():
+        raise UserError(f"--surrogate-init {options.surrogate_init}: no such file (save one with "
+                        "python cli.py train-surrogate --out FILE)")
     executor = options.executor or "inprocess"
     workers = options.workers if options.workers is not None else 1
     check_executor(executor, workers)
     reference = bool(options.reference_selection)
     return SearchConfig(
         lambda_floor=0.0 if reference else DEFAULT_LAMBDA_FLOOR, tournament_with_replacement=reference,
+        surrogate_init=None if options.surrogate_init is None else str(Path(options.surrogate_init).resolve()),
         run=run, dataset=dataset, bounds=_bounds(options, default_bounds(dataset, pruning)), budget=budget,
         population=population, sample=sample, initial_population=initial, seed=options.seed or 0,
         epochs=epochs, pruning=pruning, accounting=accounting, surrogate=surrogate, screen=screen,
@@ -244,6 +254,9 @@ def resumed_config(stored: SearchConfig, options: SearchOptions) -> SearchConfig
     searches in one history.
     """
     changes: dict[str, Any] = {}
+    if options.surrogate_init is not None and str(Path(options.surrogate_init).resolve()) != stored.surrogate_init:
+        raise UserError(f"run {stored.run!r} was started with --surrogate-init {stored.surrogate_init}; resume it "
+                        "without that option, or start a new --run")
     for name in ("dataset", "budget", "epochs", "pruning", "seed", "population", "sample", "initial_population",
                  "accounting", "surrogate", "screen", "executor", "workers", "address", "data_dir"):
         value = getattr(options, name)
