@@ -19,7 +19,11 @@ from typing import Any
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
-class SearchInterrupted(Exception):
+class SearchInterrupted(BaseException):
+    """Raised in the main thread by a signal. A BaseException (like KeyboardInterrupt) so that
+    code catching ``Exception`` (e.g. a training that turns errors into a failed status) cannot
+    swallow it and record an interrupted candidate as failed."""
+
     def __init__(self, signum: int) -> None:
         super().__init__(signal.Signals(signum).name)
         self.signum = signum

@@ -34,3 +34,18 @@ def test_handlers_are_restored():
     with InterruptGuard():
         assert signal.getsignal(signal.SIGTERM) != before
     assert signal.getsignal(signal.SIGTERM) == before
+
+
+def test_code_that_catches_exceptions_cannot_swallow_the_interrupt():
+    def training_that_turns_errors_into_a_status():
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            for _ in range(10**7):
+                pass
+        except Exception:  # noqa: BLE001 - what evaluate() does with a failing training
+            return "failed"
+        return "ok"
+
+    with InterruptGuard():
+        with pytest.raises(SearchInterrupted):
+            training_that_turns_errors_into_a_status()
