@@ -101,8 +101,9 @@ PRESETS: dict[str, TrainConfig] = {
     "speech_commands": _sgdw(45, 5e-4, 1e-5, ((20, 1e-4), (40, 2e-5)), 0.0, (20, 40, 0.10, 0.90), batch=50,
                              optimizer="adamw"),
     # Not in the paper: 1293 8x8 training images; sized to train a small CNN in a few seconds on
-    # one CPU core (accuracy is flat after ~10 epochs at this rate).
-    "digits": _sgdw(20, 0.05, 1e-5, ((14, 0.01),), 0.0, (3, 14, 0.05, 0.90), batch=32),
+    # one CPU core. At lr 0.05 (tried first) about one pruned candidate in six diverged to NaN
+    # during the sparsity ramp, and others ended near chance; 0.01 trains as well unpruned.
+    "digits": _sgdw(20, 0.01, 1e-5, ((14, 0.002),), 0.0, (3, 14, 0.05, 0.90), batch=32),
 }
 DEFAULT_PRESET = _sgdw(30, 0.01, 1e-5, ((20, 0.005), (25, 0.001)), 0.15, (3, 25, 0.05, 0.90))
 """For user data sets: Fashion-MNIST's procedure shortened to 30 epochs."""
