@@ -10,10 +10,7 @@ import sys
 
 import typer
 
-from munas.commands import datasets, resources
-from munas.commands import pareto, search
-from munas.commands import train_surrogate
-from munas.commands import train
+from munas.commands import datasets, pareto, resources, search, train, train_surrogate
 from munas.commands.output import report_error
 from munas.errors import UserError
 
