@@ -1,4 +1,4 @@
-"""An ensemble of GNN members: the mean is the prediction, the spread is its uncertainty.
+r"""An ensemble of GNN members: the mean is the prediction, the spread is its uncertainty.
 
 Members differ by initialisation, by the part of the data held out for their early stopping
 and by the order of their batches (:mod:`surrogate.training`), so where the data say little
