@@ -70,4 +70,4 @@ def resources_command(
     if not as_json and table.row_count:
         console.print(table)
     if failures:
-        raise typer.Exit(1)
+        raise typer.Exit(2)
