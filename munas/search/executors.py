@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import queue
 import signal
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any
 
@@ -24,7 +25,7 @@ from munas.errors import UserError
 from munas.search.evaluation import EvaluationJob, EvaluationOutcome, evaluate
 
 
-class Executor:
+class Executor(ABC):
     """Base class. ``capacity`` is the number of jobs that may be in flight at once."""
 
     capacity: int = 1
@@ -32,12 +33,13 @@ class Executor:
     def __init__(self) -> None:
         self.pending = 0
 
+    @abstractmethod
     def submit(self, job: EvaluationJob) -> None:
-        raise NotImplementedError
+        """Start training ``job`` (never blocks while fewer than ``capacity`` are in flight)."""
 
+    @abstractmethod
     def wait(self) -> EvaluationOutcome:
         """Block until some submitted job finishes and return its outcome."""
-        raise NotImplementedError
 
     def close(self) -> None:
         """Stop workers; jobs still in flight are abandoned."""

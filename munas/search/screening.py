@@ -12,6 +12,7 @@ the child that is trained.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -20,7 +21,7 @@ from munas.search.candidates import Candidate, EvaluatedCandidate
 from munas.search.fitness import ScalarisedFitness
 
 
-class Screener:
+class Screener(ABC):
     """Base class: pick a child to train, learn from trained candidates.
 
     Subclasses override :meth:`choose` and usually :meth:`observe`. ``children_per_step`` is
@@ -32,10 +33,10 @@ class Screener:
             raise UserError(f"--screen must be at least 1, got {children_per_step}")
         self.children_per_step = children_per_step
 
+    @abstractmethod
     def choose(self, children: Sequence[Candidate], fitness: ScalarisedFitness) -> int:
         """Index of the child to train. ``fitness`` is the tournament's scalarisation
         (call it on ``(error, pmu, size, macs)``; larger is better)."""
-        raise NotImplementedError
 
     def observe(self, evaluated: Sequence[EvaluatedCandidate]) -> None:
         """Learn from newly trained candidates (all of them, including failed ones).
