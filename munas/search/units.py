@@ -49,22 +49,22 @@ def _is_no_bound(text: str) -> bool:
     return text.strip().lower() in _NO_BOUND
 
 
-def parse_bytes(text: str | int, what: str = "bound") -> int | None:
-    """Bytes from ``64KB`` (64,000), ``64KiB`` (65,536), ``64000``, ``1.5MB``; None for ``none``."""
+def _parse_whole(text: str | int, what: str, allow_bytes_suffix: bool) -> int | None:
     if isinstance(text, int):
         return _integer(Decimal(text), str(text), what)
     if _is_no_bound(text):
         return None
-    return _integer(_scaled(text, what, allow_bytes_suffix=True), text, what)
+    return _integer(_scaled(text, what, allow_bytes_suffix=allow_bytes_suffix), text, what)
+
+
+def parse_bytes(text: str | int, what: str = "bound") -> int | None:
+    """Bytes from ``64KB`` (64,000), ``64KiB`` (65,536), ``64000``, ``1.5MB``; None for ``none``."""
+    return _parse_whole(text, what, allow_bytes_suffix=True)
 
 
 def parse_count(text: str | int, what: str = "bound") -> int | None:
     """A count such as MACs from ``30M``, ``500K``, ``2000000``; None for ``none``."""
-    if isinstance(text, int):
-        return _integer(Decimal(text), str(text), what)
-    if _is_no_bound(text):
-        return None
-    return _integer(_scaled(text, what, allow_bytes_suffix=False), text, what)
+    return _parse_whole(text, what, allow_bytes_suffix=False)
 
 
 def parse_error_rate(text: str | float, what: str = "error bound") -> float | None:
