@@ -35,7 +35,7 @@ def read_documents(sources: list[str]) -> Iterator[tuple[str, Architecture | Arc
                     yield where, error
         else:
             if not Path(source).is_file():
-                yield source, ArchitectureError(f"no such file (give a path to an architecture JSON, or - for stdin)")
+                yield source, ArchitectureError("no such file (give a path to an architecture JSON, or - for stdin)")
                 continue
             try:
                 yield source, load_architecture(source)
