@@ -34,7 +34,7 @@ from munas.search.fitness import ScalarisedFitness
 from munas.search.screening import Screener, register_screener
 from surrogate.encoding import encode
 from surrogate.ensemble import Prediction, SurrogateEnsemble
-from surrogate.persistence import load_ensemble
+from surrogate.persistence import load_ensemble, read_header
 from surrogate.training import TrainingConfig, fit_ensemble
 
 
@@ -48,8 +48,10 @@ class GNNScreener(Screener):
         retrain_every: refit after this many new successful trainings.
         kappa: optimism, in ensemble standard deviations.
         init: a surrogate file to start from (``train-surrogate --out``).
+        dataset: the search's data set; an ``init`` trained on another one is refused, since
+            its errors would be another task's.
         training: fit settings (members, epochs, ...).
-        rng: randomness of the fits.
+        seed: seed of the fits (the search's seed, so a search is repeatable).
     """
 
     def __init__(
@@ -59,10 +61,11 @@ class GNNScreener(Screener):
         retrain_every: int = 5,
         kappa: float = 0.5,
         init: str | Path | None = None,
+        dataset: str | None = None,
         training: TrainingConfig | None = None,
-        rng: np.random.Generator | None = None,
+        seed: int = 0,
     ) -> None:
-        super().__init__(children_per_step)
+        super().__init__(children_per_step, seed)
         if min_evaluations < 2:
             raise UserError(f"the surrogate needs at least 2 evaluations before its first fit, got {min_evaluations}")
         if retrain_every < 1:
@@ -72,8 +75,11 @@ class GNNScreener(Screener):
         self.min_evaluations = min_evaluations
         self.retrain_every = retrain_every
         self.kappa = kappa
-        self.rng = rng if rng is not None else np.random.default_rng(0)
-        self.ensemble: SurrogateEnsemble | None = load_ensemble(init) if init is not None else None
+        self.rng = np.random.default_rng(seed)
+        self.ensemble: SurrogateEnsemble | None = None
+        if init is not None:
+            _check_trained_on(init, dataset)
+            self.ensemble = load_ensemble(init)
         training = training or TrainingConfig()
         if self.ensemble is not None:  # warm starts need the loaded members' shape
             training = replace(training, members=len(self.ensemble.members), model=self.ensemble.config)
@@ -125,3 +131,11 @@ class GNNScreener(Screener):
             r = child.resources
             scores.append(fitness((float(error), float(r.pmu), float(r.model_size), float(r.macs))))
         return int(np.argmax(scores))
+
+
+def _check_trained_on(path: str | Path, dataset: str | None) -> None:
+    trained_on = read_header(path)["metadata"].get("dataset")
+    if dataset is not None and trained_on is not None and trained_on != dataset:
+        raise UserError(f"--surrogate-init {path} was trained on {trained_on!r} candidates, but this search is on "
+                        f"{dataset!r}; train one with python cli.py train-surrogate --dataset {dataset}, "
+                        "or drop --surrogate-init")

@@ -25,13 +25,15 @@ class Screener(ABC):
     """Base class: pick a child to train, learn from trained candidates.
 
     Subclasses override :meth:`choose` and usually :meth:`observe`. ``children_per_step`` is
-    how many children the loop makes per trained candidate (K; 1 means no screening).
+    how many children the loop makes per trained candidate (K; 1 means no screening);
+    ``seed`` is the search's seed, for screeners whose learning is random.
     """
 
-    def __init__(self, children_per_step: int = 1) -> None:
+    def __init__(self, children_per_step: int = 1, seed: int = 0) -> None:
         if children_per_step < 1:
             raise UserError(f"--screen must be at least 1, got {children_per_step}")
         self.children_per_step = children_per_step
+        self.seed = seed
 
     @abstractmethod
     def choose(self, children: Sequence[Candidate], fitness: ScalarisedFitness) -> int:

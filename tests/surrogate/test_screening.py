@@ -93,7 +93,7 @@ def test_learns_from_real_candidates_on_schedule_and_scores_every_child():
     history = _evaluated()
     screener = GNNScreener(children_per_step=8, min_evaluations=20, retrain_every=10,
                            training=TrainingConfig(members=2, epochs=20, warm_epochs=5),
-                           rng=np.random.default_rng(0))
+                           seed=0)
     failed = replace(history[0], id=10_000, status="nan_loss", val_error=None)
     screener.observe(history[:19] + [failed])
     assert screener.fits == 0 and screener.ensemble is None
@@ -130,3 +130,28 @@ def test_an_initial_surrogate_screens_from_the_start(tmp_path):
     children = _children(3)
     screener.choose(children, FITNESS)
     assert all(c.predicted_error is not None for c in children)
+
+
+def test_an_initial_surrogate_of_another_data_set_is_refused(tmp_path):
+    from munas.errors import UserError
+    from surrogate.persistence import save_ensemble
+
+    path = tmp_path / "init.pt"
+    save_ensemble(SurrogateEnsemble.untrained(1), path, metadata={"dataset": "fashion_mnist"})
+    with pytest.raises(UserError, match="trained on 'fashion_mnist' candidates, but this search is on 'digits'"):
+        GNNScreener(init=path, dataset="digits")
+    assert GNNScreener(init=path, dataset="fashion_mnist").ensemble is not None
+
+
+def test_the_seed_makes_the_fits_repeatable():
+    from surrogate.training import TrainingConfig
+
+    history = _evaluated()[:12]
+    predictions = []
+    for _ in range(2):
+        screener = GNNScreener(children_per_step=4, min_evaluations=10, seed=3,
+                               training=TrainingConfig(members=2, epochs=5, warm_epochs=2))
+        screener.observe(history)
+        children = [Candidate(c.architecture, c.sparsity, compute_resources(c.architecture)) for c in history]
+        predictions.append(screener.predict(children).mean)
+    np.testing.assert_allclose(predictions[0], predictions[1])

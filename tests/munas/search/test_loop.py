@@ -46,8 +46,8 @@ def test_munas_accounting_measures_the_pruned_network_with_the_paper_profile(tmp
 class RecordingScreener(Screener):
     """Deterministic test double that picks the last child and records what it saw."""
 
-    def __init__(self, children_per_step: int = 1) -> None:
-        super().__init__(children_per_step)
+    def __init__(self, children_per_step: int = 1, seed: int = 0) -> None:
+        super().__init__(children_per_step, seed)
         self.observed: list[int] = []
         self.offers: list[int] = []
 
