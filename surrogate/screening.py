@@ -57,7 +57,7 @@ class GNNScreener(Screener):
     def __init__(
         self,
         children_per_step: int = 8,
-        min_evaluations: int = 20,
+        min_evaluations: int = 10,
         retrain_every: int = 5,
         kappa: float = 0.5,
         init: str | Path | None = None,
