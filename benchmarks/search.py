@@ -17,10 +17,12 @@ Without a GPU, a full Fashion-MNIST comparison takes days; ``--subset TRAIN TEST
 fixed stratified subset of the data set instead (TRAIN images of its training split, of which
 10 % validate, and TEST of its test split), written as an ``.npz`` user data set. Such a data
 set gets the user-data defaults (the paper's 64 KB / 64 KB / 30 M bounds and Fashion-MNIST's
-training procedure) and, with few images and epochs, usually needs a looser ``--error`` bound.
+training procedure) and, with few images and epochs, needs a looser ``--error`` bound; a pruning
+ramp squeezed into 3 epochs ruins most candidates, hence ``--no-pruning``:
 
-    python benchmarks/search.py --dataset fashion_mnist --subset 5000 1000 --error 0.25 --epochs 2 \
-        --seeds 5 --budget 40 --population 10 --executor process --workers 2
+    python benchmarks/search.py --dataset fashion_mnist --subset 6000 1000 --no-pruning --error 0.3 \
+        --epochs 3 --seeds 5 --budget 40 --population 10 --executor process --workers 2 \
+        --out benchmarks/results/search-fashion-subset
 
 Runs are kept in ``<out>/runs`` and resumed if present, so an interrupted benchmark continues.
 Writes ``search.json``, ``search.md`` (table) and ``search.png`` (median curves with
@@ -96,7 +98,8 @@ def run_one(args: argparse.Namespace, dataset: str, method: str, seed: int) -> d
     resume = RunDirectory(name, runs).exists()
     source = args.sources.get(dataset, dataset)
     options = SearchOptions(
-        run=name, dataset=source, error=args.error, budget=args.budget, epochs=args.epochs, seed=seed, surrogate=method,
+        run=name, dataset=source, error=args.error, pruning=not args.no_pruning, budget=args.budget,
+        epochs=args.epochs, seed=seed, surrogate=method,
         screen=args.screen if method == "gnn" else None, population=args.population, sample=args.sample,
         initial_population=args.initial_population, executor=args.executor, workers=args.workers,
         data_dir=None if source != dataset else args.data_dir,
@@ -190,6 +193,7 @@ def main() -> None:
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--subset", type=int, nargs=2, metavar=("TRAIN", "TEST"), default=None,
                         help="search on stratified subsets of the training and test splits (see above)")
+    parser.add_argument("--no-pruning", action="store_true", help="train candidates without structured pruning")
     parser.add_argument("--error", type=float, default=None, help="validation error bound (default: the data set's)")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "search")
     args = parser.parse_args()
