@@ -15,10 +15,12 @@ core, a local process pool, or a Ray cluster. Registry as for data sets and scre
 from __future__ import annotations
 
 import os
-import queue
 import signal
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from concurrent import futures
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from munas.errors import UserError
@@ -101,9 +103,18 @@ def _init_worker(threads: int) -> None:
     torch.set_num_threads(threads)
 
 
+class WorkerLost(UserError):
+    """A worker process died (killed, or out of memory) with candidates in flight."""
+
+
 @register_executor("process")
 class ProcessExecutor(Executor):
-    """A pool of spawned worker processes (spawn: safe with torch's threads, same on every OS)."""
+    """A pool of spawned worker processes (spawn: safe with torch's threads, same on every OS).
+
+    A worker that dies mid-training (the OOM killer, a SIGKILL) breaks the pool; the search
+    then stops with :class:`WorkerLost` naming the candidates that were lost instead of
+    waiting forever. Every finished candidate is already stored, so ``--resume`` continues.
+    """
 
     def __init__(self, workers: int = 1, address: str | None = None) -> None:
         import multiprocessing
@@ -111,31 +122,39 @@ class ProcessExecutor(Executor):
         super().__init__()
         self.capacity = workers
         threads = max(1, (os.cpu_count() or 1) // workers)
-        self._done: queue.Queue = queue.Queue()
-        self._pool = multiprocessing.get_context("spawn").Pool(workers, initializer=_init_worker,
-                                                                 initargs=(threads,))
+        self._pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                                         initializer=_init_worker, initargs=(threads,))
+        self._in_flight: dict[Future, EvaluationJob] = {}
 
     def submit(self, job: EvaluationJob) -> None:
-        self._pool.apply_async(evaluate, (job,), callback=self._done.put,
-                               error_callback=lambda error: self._done.put((job, error)))
+        self._in_flight[self._pool.submit(evaluate, job)] = job
         self.pending += 1
 
     def wait(self) -> EvaluationOutcome:
-        while True:
-            try:  # a timeout keeps the main thread responsive to SIGINT/SIGTERM
-                item = self._done.get(timeout=0.2)
-                break
-            except queue.Empty:
-                continue
+        done: set[Future] = set()
+        while not done:  # a timeout keeps the main thread responsive to SIGINT/SIGTERM
+            done, _ = futures.wait(self._in_flight, timeout=0.2, return_when=futures.FIRST_COMPLETED)
+        future = min(done, key=lambda f: self._in_flight[f].candidate_id)
+        job = self._in_flight.pop(future)
         self.pending -= 1
-        if isinstance(item, tuple):  # the worker process itself failed (e.g. unpicklable result)
-            job, error = item
-            raise RuntimeError(f"worker failed on candidate {job.candidate_id}: {error}")
-        return item
+        try:
+            return future.result()
+        except BrokenProcessPool:
+            lost = sorted([job.candidate_id, *(j.candidate_id for j in self._in_flight.values())])
+            raise WorkerLost(
+                f"a worker process died (killed, or out of memory?) while training candidate(s) "
+                f"{', '.join(map(str, lost))}; every finished candidate is stored: continue with --resume "
+                "(with fewer --workers if memory ran out)") from None
+        except Exception as error:  # e.g. an unpicklable result; evaluate() itself never raises
+            raise RuntimeError(f"worker failed on candidate {job.candidate_id}: {error}") from error
 
     def close(self) -> None:
-        self._pool.terminate()
-        self._pool.join()
+        """Abandon what is in flight: cancel queued jobs and stop the running ones now."""
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        # Python < 3.14 has no public way to stop a running worker (terminate_workers).
+        for process in list((getattr(self._pool, "_processes", None) or {}).values()):
+            process.terminate()
+        self._in_flight.clear()
 
 
 @register_executor("ray")

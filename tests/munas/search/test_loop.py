@@ -118,3 +118,43 @@ def test_running_statistics_match_a_recomputation_from_scratch():
         assert stats.hypervolume == pytest.approx(hypervolume(seen, bounds), abs=1e-12)
         assert stats.best == (min(feasible, key=lambda c: c.val_error) if feasible else None)
     assert stats.hypervolume > 0
+
+
+def test_a_worker_that_dies_stops_the_search_with_a_clear_error_instead_of_hanging():
+    import multiprocessing
+    import os
+    import signal
+    import threading
+
+    import numpy as np
+
+    from munas.search.evaluation import EvaluationJob
+    from munas.search.executors import ProcessExecutor, WorkerLost
+    from munas.space.sampling import random_architecture
+    from munas.training.presets import training_preset, with_epochs
+
+    architecture = random_architecture((8, 8, 1), 10, np.random.default_rng(0))
+    long_training = with_epochs(training_preset("digits"), 500)
+    executor = ProcessExecutor(workers=1)
+    try:
+        executor.submit(EvaluationJob(7, architecture, None, "digits", None, long_training, 0, "tflm"))
+        workers = multiprocessing.active_children()
+        assert workers
+        for worker in workers:  # what the OOM killer does
+            os.kill(worker.pid, signal.SIGKILL)
+        raised: list[BaseException] = []
+
+        def wait() -> None:
+            try:
+                executor.wait()
+            except BaseException as error:
+                raised.append(error)
+
+        waiter = threading.Thread(target=wait, daemon=True)  # a daemon: a regression fails, never hangs
+        waiter.start()
+        waiter.join(timeout=120)
+        assert not waiter.is_alive(), "the executor is still waiting for a dead worker"
+        assert len(raised) == 1 and isinstance(raised[0], WorkerLost)
+        assert "candidate(s) 7;" in str(raised[0]) and "--resume" in str(raised[0])
+    finally:
+        executor.close()
