@@ -51,7 +51,7 @@ from munas.search.fitness import Bounds
 from munas.search.loop import run_search
 from munas.search.pareto import non_dominated_mask, normalised_hypervolume
 from munas.search.run import RunDirectory
-from surrogate.metrics import score
+from surrogate.metrics import prediction_audit
 
 METHODS = ("none", "gnn")
 console = Console()
@@ -108,11 +108,10 @@ def run_one(args: argparse.Namespace, dataset: str, method: str, seed: int) -> d
     result = run_search(options, resume=resume, runs_root=runs)
     candidates = result.candidates
     curve = hypervolume_curve(candidates, result.config.bounds)
-    predicted = [(c.predicted_error, c.val_error) for c in candidates if c.ok and c.predicted_error is not None]
-    live_tau = score(*zip(*predicted)).kendall_tau if len(predicted) >= 3 else None
+    audit = prediction_audit(candidates)
     return {"dataset": dataset, "method": method, "seed": seed, "curve": curve.tolist(),
-            "train_seconds": float(sum(c.train_seconds for c in candidates)), "screened": len(predicted),
-            "live_kendall_tau": live_tau, "interrupted": result.interrupted_by is not None}
+            "train_seconds": float(sum(c.train_seconds for c in candidates)), "screened": audit[0] if audit else 0,
+            "live_kendall_tau": audit[1].kendall_tau if audit else None, "interrupted": result.interrupted_by is not None}
 
 
 def summarise(results: list[dict], budget: int) -> list[dict]:

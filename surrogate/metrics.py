@@ -8,10 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.stats import kendalltau, spearmanr
 from sklearn.metrics import mean_absolute_error
+
+if TYPE_CHECKING:
+    from munas.search.candidates import EvaluatedCandidate
 
 
 @dataclass(frozen=True)
@@ -22,8 +26,6 @@ class Scores:
 
     def as_dict(self) -> dict:
         return asdict(self)
-
-
 
 
 def score(predicted: Sequence[float] | np.ndarray, true: Sequence[float] | np.ndarray) -> Scores:
@@ -40,3 +42,16 @@ def score(predicted: Sequence[float] | np.ndarray, true: Sequence[float] | np.nd
         spearman_rho=float(spearmanr(predicted, true).statistic),
         mae=mae,
     )
+
+
+def prediction_audit(candidates: Sequence["EvaluatedCandidate"]) -> tuple[int, Scores] | None:
+    """How well a search's stored predictions matched the measured validation errors.
+
+    Only the candidates the screener chose to train have both; ``None`` when fewer than 3 do.
+    Returns their count and the scores of the predicted (ensemble mean) against measured error.
+    """
+    pairs = [(c.predicted_error, c.val_error) for c in candidates if c.ok and c.predicted_error is not None]
+    if len(pairs) < 3:
+        return None
+    predicted, measured = zip(*pairs)
+    return len(pairs), score(predicted, measured)

@@ -78,6 +78,7 @@ def test_search_then_pareto_on_real_digits(tmp_path):
     everything = json.loads(cli("pareto", "--run", "e2e", "--json", cwd=tmp_path).stdout)
     front = everything["front"]
     assert everything["error"] == "val_error" and front
+    assert everything["runs"]["e2e"]["surrogate"] is None  # plain μNAS predicts nothing
     with sqlite3.connect(run / "candidates.sqlite") as db:
         ok = db.execute("SELECT id, val_error, pmu, model_size, macs FROM candidates WHERE status = 'ok'").fetchall()
     objectives = {row[0]: row[1:] for row in ok}
@@ -103,6 +104,28 @@ def test_search_then_pareto_on_real_digits(tmp_path):
     assert "hypervolume" in table.stdout and (tmp_path / "front.png").is_file()
     csv_lines = cli("pareto", "--run", "e2e", "--csv", cwd=tmp_path).stdout.strip().splitlines()
     assert csv_lines[0].startswith("run,id,val_error") and len(csv_lines) == len(front) + 1
+
+
+def test_gnn_search_trains_screened_children_and_pareto_audits_its_predictions(tmp_path):
+    from scipy.stats import kendalltau
+
+    cli("search", *SMALL, *BOUNDS, "--budget", "16", "--surrogate", "gnn", "--screen", "4", "--run", "gnn",
+        cwd=tmp_path)
+    with sqlite3.connect(tmp_path / "runs" / "gnn" / "candidates.sqlite") as db:
+        stored = db.execute("SELECT id, status, val_error, predicted_error, predicted_error_std FROM candidates").fetchall()
+    assert len(stored) == 16
+    predicted = [(i, error, p, std) for i, status, error, p, std in stored if p is not None]
+    # The surrogate first fits after 10 trained candidates; every later child was screened.
+    assert len(predicted) >= 4 and min(i for i, *_ in predicted) >= 10
+    assert all(0 <= p and std >= 0 for _, _, p, std in predicted)
+
+    audited = [(error, p) for _, error, p, _ in predicted if error is not None]
+    report = json.loads(cli("pareto", "--run", "gnn", "--json", cwd=tmp_path).stdout)["runs"]["gnn"]["surrogate"]
+    assert report["screened_candidates"] == len(audited)
+    expected_tau = kendalltau([p for _, p in audited], [e for e, _ in audited]).statistic
+    assert report["kendall_tau"] == pytest.approx(expected_tau)
+    table = cli("pareto", "--run", "gnn", cwd=tmp_path).stdout
+    assert f"predictions of its {len(audited)} screened candidates" in table
 
 
 def test_sigkill_then_resume_keeps_every_finished_candidate_and_matches_an_uninterrupted_run(tmp_path):

@@ -6,7 +6,7 @@ import csv
 import json
 import sys
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 from rich import box
@@ -21,6 +21,9 @@ from munas.search.pareto import hypervolume, pareto_front, plot_fronts
 from munas.search.run import RunDirectory, list_runs, runs_root
 from munas.search.store import RunStore
 from munas.search.units import format_bytes, format_count, parse_bytes, parse_count, parse_error_rate
+
+if TYPE_CHECKING:
+    from surrogate.metrics import Scores
 
 HYPERVOLUME_NOTE = ("hypervolume: objectives divided by their bounds, reference point = the bounds (1, …, 1); "
                     "1.0 would be a zero-error, zero-cost network")
@@ -112,6 +115,20 @@ def row_dict(run: str, c: EvaluatedCandidate, bounds: Bounds) -> dict[str, Any]:
             "sparsity": c.sparsity, "within_bounds": bounds.within(c.objectives)}
 
 
+def _audit(candidates: list[EvaluatedCandidate]) -> "tuple[int, Scores] | None":
+    """The surrogate's live accuracy for a run that stored predictions (imports the surrogate only then)."""
+    if not any(c.predicted_error is not None for c in candidates):
+        return None
+    from surrogate.metrics import prediction_audit
+
+    return prediction_audit(candidates)
+
+
+def _audit_dict(candidates: list[EvaluatedCandidate]) -> dict[str, Any] | None:
+    audit = _audit(candidates)
+    return None if audit is None else {"screened_candidates": audit[0], **audit[1].as_dict()}
+
+
 def pareto_command(
     dataset: Optional[str] = typer.Option(None, "--dataset", help="Every run of this data set in the runs folder."),
     run: list[str] = typer.Option([], "--run", help="A run name (repeat for several)."),
@@ -148,8 +165,8 @@ def pareto_command(
             "dataset": configs[0].dataset, "accounting": configs[0].accounting, "error": "val_error",
             "bounds": bounds.as_dict(), "within_bounds_only": within_bounds, "hypervolume": total_hv,
             "hypervolume_reference": "objectives / bounds, reference point (1, ..., 1) over the bounded objectives",
-            "runs": {name: {"candidates": len(c), "hypervolume": hypervolume(c, bounds) if bounds.active else 0.0}
-                     for name, c in groups.items()},
+            "runs": {name: {"candidates": len(c), "hypervolume": hypervolume(c, bounds) if bounds.active else 0.0,
+                            "surrogate": _audit_dict(c)} for name, c in groups.items()},
             "front": [row_dict(name, c, bounds) | {"architecture": c.architecture.to_dict(),
                                                    "pruned_architecture": c.pruned_architecture.to_dict()
                                                    if c.pruned_architecture else None} for name, c in rows],
@@ -168,6 +185,12 @@ def pareto_command(
     console.print(f"bounds: {bounds.describe()}  ·  {ERROR_NOTE}")
     for name, candidates in groups.items():
         console.print(f"{name}: {len(candidates)} candidates, hypervolume {hypervolume(candidates, bounds) if bounds.active else 0.0:.4f}")
+        audit = _audit(candidates)
+        if audit is not None:
+            count, scores = audit
+            console.print(f"{name}: the surrogate's predictions of its {count} screened candidates vs their measured "
+                          f"validation error: Kendall τ {scores.kendall_tau:.3f}, Spearman ρ {scores.spearman_rho:.3f}, "
+                          f"MAE {scores.mae:.4f}")
     if len(groups) > 1:
         console.print(f"all runs together: hypervolume {total_hv:.4f}")
     console.print(f"({HYPERVOLUME_NOTE})")
