@@ -103,7 +103,7 @@ def encode(architecture: Architecture, sparsity: float | None = None, resources:
     Args:
         architecture: the (unpruned) candidate, as the search proposes it.
         sparsity: its pruning target in [0, 1); ``None`` (no pruning) counts as 0.
-        resources: its exact resources if the caller has them already (the search does).
+        resources: its exact unpruned resources if the caller has them already.
             They are used only if they are ``tflm`` ones, i.e. agree with the ``tflm`` graph's
             model size and MACs (a search may use the ``munas`` profile); otherwise the
             ``tflm`` resources are computed, so the features never mix profiles.

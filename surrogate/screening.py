@@ -1,7 +1,8 @@
 """The GNN screener: of K children, train the one the surrogate finds most promising.
 
 Registered as ``--surrogate gnn``. Per step the search hands over K children with their
-exact resources and the tournament's fitness. The screener predicts each child's
+exact resources (of the network pruned to its sparsity: the shape pruning leaves is known before
+training) and the tournament's fitness. The screener predicts each child's
 validation error with the ensemble and makes it optimistic by the ensemble's spread,
 
 .. math::  \\hat e_i = \\max(0,\\ \\mu_i - \\kappa\\,\\sigma_i),
@@ -116,7 +117,7 @@ class GNNScreener(Screener):
         """Ensemble prediction of the children's validation errors (one batched forward pass)."""
         if self.ensemble is None:
             raise RuntimeError("the surrogate has not been fitted yet")
-        graphs = [encode(c.architecture, c.sparsity, c.resources) for c in children]
+        graphs = [encode(c.architecture, c.sparsity) for c in children]  # c.resources are the pruned network's
         return self.ensemble.predict(graphs)
 
     def choose(self, children: Sequence[Candidate], fitness: ScalarisedFitness) -> int:

@@ -32,6 +32,7 @@ from munas.search.screening import Screener
 from munas.space.architecture import Architecture
 from munas.space.sampling import child_sparsity as evolve_sparsity
 from munas.space.sampling import random_sparsity
+from munas.training.pruning import pruned_shape
 
 RandomArchitecture = Callable[[tuple[int, int, int], int, np.random.Generator], Architecture]
 Morph = Callable[[Architecture, np.random.Generator], Architecture]
@@ -126,13 +127,13 @@ class AgingEvolution:
         self.next_id += 1
         return candidate_id, candidate
 
-    def _resources(self, architecture: Architecture):
-        return compute_resources(architecture, self.config.accounting)
+    def _candidate(self, architecture: Architecture, sparsity: float | None, parent_id: int | None = None) -> Candidate:
+        resources = compute_resources(pruned_shape(architecture, sparsity), self.config.accounting)
+        return Candidate(architecture, sparsity, resources, parent_id=parent_id)
 
     def _random_candidate(self) -> Candidate:
         architecture = self._random_architecture(self.input_shape, self.num_classes, self.rng)
-        sparsity = initial_sparsity(self.config.sparsity_range, self.rng)
-        return Candidate(architecture, sparsity, self._resources(architecture))
+        return self._candidate(architecture, initial_sparsity(self.config.sparsity_range, self.rng))
 
     def _child_candidate(self) -> Candidate:
         fitness = random_fitness(self.config.bounds, self.rng, self.config.lambda_floor)
@@ -143,7 +144,7 @@ class AgingEvolution:
             architecture = self._random_child(parent.architecture, self.rng)
             sparsity = child_sparsity(parent.sparsity, self.config.sparsity_range, self.config.sparsity_sigma,
                                       self.rng)
-            children.append(Candidate(architecture, sparsity, self._resources(architecture), parent_id=parent.id))
+            children.append(self._candidate(architecture, sparsity, parent.id))
         chosen = self.screener.choose(children, fitness)
         if not 0 <= chosen < len(children):
             raise RuntimeError(f"screener {type(self.screener).__name__} chose child {chosen} of {len(children)}")

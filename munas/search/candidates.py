@@ -21,8 +21,10 @@ Objectives = tuple[float, float, float, float]
 class Candidate:
     """A child proposed by the search and not trained yet.
 
-    ``resources`` are the exact resources of the *unpruned* architecture (pruning can only
-    shrink them). A :class:`~munas.search.screening.Screener` that scores the child may set
+    ``resources`` are the exact resources the trained candidate will have: those of the
+    architecture pruned to ``sparsity`` (:func:`munas.training.pruning.pruned_shape`; how many
+    channels survive is fixed by the sparsity, only which ones is learned), under the run's
+    accounting profile. A :class:`~munas.search.screening.Screener` that scores the child may set
     ``predicted_error`` (and ``predicted_error_std``); the run store keeps them with the
     trained candidate so predictions can be compared with the truth later.
     """

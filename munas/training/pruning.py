@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import torch
 
-from munas.resources.graph import OperatorGraph
+from munas.resources.graph import OperatorGraph, build_graph
 from munas.space.architecture import Architecture, DenseBlock
 from munas.training.model import ConvUnit, DenseUnit, GraphNetwork, build_network
 
@@ -149,16 +149,36 @@ def channel_saliency(network: GraphNetwork, group: ChannelGroup) -> torch.Tensor
     return total.sqrt()
 
 
+def surviving_channels(plan: ChannelPlan, sparsity: float) -> dict[int, int]:
+    """Group index -> how many channels survive ``sparsity`` (prunable groups only; at least one).
+
+    The count depends on the sparsity alone; training decides only *which* channels survive.
+    """
+    return {index: group.channels - min(group.channels - 1, int(round(sparsity * group.channels)))
+            for index, group in enumerate(plan.groups) if group.prunable}
+
+
+def pruned_shape(architecture: Architecture, sparsity: float | None) -> Architecture:
+    """The document that training ``architecture`` at ``sparsity`` ends with, known before training.
+
+    Every pruned group keeps a count fixed by the sparsity (:func:`surviving_channels`), so the
+    pruned network's shape, and with it its exact PMU, size and MACs, is known in advance; a
+    screener can judge a child by the resources it will really have.
+    """
+    if not sparsity:
+        return architecture
+    graph = build_graph(architecture, "tflm")
+    plan = channel_groups(graph)
+    return pruned_architecture(architecture, plan, graph, surviving_channels(plan, sparsity))
+
+
 def keep_indices(network: GraphNetwork, plan: ChannelPlan, sparsity: float) -> dict[int, torch.Tensor]:
     """Group index -> sorted indices of the channels that survive at ``sparsity`` (prunable groups only)."""
     keep = {}
-    for index, group in enumerate(plan.groups):
-        if not group.prunable:
-            continue
-        removed = min(group.channels - 1, int(round(sparsity * group.channels)))
-        saliency = channel_saliency(network, group)
+    for index, count in surviving_channels(plan, sparsity).items():
+        saliency = channel_saliency(network, plan.groups[index])
         order = torch.argsort(saliency, descending=True, stable=True)
-        keep[index] = order[: group.channels - removed].sort().values
+        keep[index] = order[:count].sort().values
     return keep
 
 
@@ -187,15 +207,15 @@ _DENSE_SOURCE = re.compile(r"dense_blocks\[(\d+)\]$")
 
 
 def pruned_architecture(architecture: Architecture, plan: ChannelPlan, graph: OperatorGraph,
-                        keep: dict[int, torch.Tensor]) -> Architecture:
-    """The document with every pruned layer's ``filters`` / ``units`` set to its surviving count."""
+                        counts: dict[int, int]) -> Architecture:
+    """The document with the layers producing each group in ``counts`` cut to that many channels."""
     blocks = [list(block.layers) for block in architecture.conv_blocks]
     dense = list(architecture.dense_blocks)
     for op in graph.ops:
         group = plan.tensor_group[op.output]
-        if group not in keep or op.kind not in ("Conv2D", "Dense"):
+        if group not in counts or op.kind not in ("Conv2D", "Dense"):
             continue
-        count = int(len(keep[group]))
+        count = counts[group]
         if (match := _LAYER_SOURCE.match(op.source)) is not None:
             b, i = int(match[1]), int(match[2])
             blocks[b][i] = dataclasses.replace(blocks[b][i], filters=count)
@@ -212,7 +232,7 @@ def prune_network(architecture: Architecture, network: GraphNetwork, plan: Chann
     """Physically remove the channels not in ``keep``: the pruned document and its network,
     holding the surviving weights (computes what the masked ``network`` computes)."""
     graph = network.graph
-    smaller = pruned_architecture(architecture, plan, graph, keep)
+    smaller = pruned_architecture(architecture, plan, graph, {g: len(k) for g, k in keep.items()})
     pruned = build_network(smaller, dropout)
     device = next(network.parameters()).device
     pruned.to(device)

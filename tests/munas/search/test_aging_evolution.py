@@ -5,6 +5,7 @@ tests/test_cli_search.py."""
 import numpy as np
 
 from munas.resources import compute_resources
+from munas.training.pruning import pruned_shape
 from munas.search.aging_evolution import AgingEvolution, child_sparsity, initial_sparsity, tournament
 from munas.search.config import SearchConfig
 from munas.search.fitness import Bounds, ScalarisedFitness
@@ -97,7 +98,9 @@ def test_initial_population_is_random_then_children_of_finished_candidates():
         search.record(evaluated(candidate_id, sparsity=candidate.sparsity))
     candidate_id, child = search.propose(0)
     assert candidate_id == 3 and child.parent_id in {0, 1, 2}
-    assert child.resources == compute_resources(child.architecture, "tflm")
+    # judged by the network training will produce: pruned to its sparsity
+    assert child.resources == compute_resources(pruned_shape(child.architecture, child.sparsity), "tflm")
+    assert all(c.resources == compute_resources(pruned_shape(c.architecture, c.sparsity)) for _, c in proposals)
     assert not search.may_propose(7)  # 3 finished + 7 pending = budget
 
 

@@ -11,12 +11,13 @@ from munas.resources import compute_resources
 from munas.space.architecture import parse_architecture
 from munas.space.sampling import random_architecture
 from munas.training.model import build_network
-from munas.training.presets import training_preset
+from munas.training.presets import training_preset, with_epochs
 from munas.training.pruning import (
     channel_groups,
     keep_indices,
     masks_from_keep,
     prune_network,
+    pruned_shape,
     ramp_sparsity,
     update_masks,
 )
@@ -160,3 +161,22 @@ def test_pruned_training_on_digits_keeps_accuracy_and_shrinks_resources():
     assert pruned.test_error <= dense.test_error + 0.04
     # val error only counts epochs at the final sparsity
     assert pruned.val_error == pytest.approx(1 - max(pruned.val_accuracies[config.prune_finish_epoch - 1:]))
+
+
+def test_the_pruned_shape_is_known_before_training():
+    """What the search screens with (pruned_shape) is exactly what training ends with, over
+    random architectures and sparsities: same document, hence the same resources."""
+    data = load_dataset("digits")
+    config = with_epochs(training_preset("digits"), 1)
+    rng = np.random.default_rng(11)
+    shrunk = 0
+    for _ in range(8):
+        arch = random_architecture((8, 8, 1), 10, rng)
+        sparsity = float(rng.uniform(0.05, 0.9))
+        result = train_candidate(arch, data, config, sparsity=sparsity, seed=0)
+        assert result.status == "ok", result.message
+        assert result.pruned_architecture == pruned_shape(arch, sparsity)
+        assert result.resources == compute_resources(pruned_shape(arch, sparsity))
+        shrunk += compute_resources(pruned_shape(arch, sparsity)).model_size < compute_resources(arch).model_size
+    assert shrunk >= 6  # the check is not vacuous: most of these networks really were pruned
+    assert pruned_shape(arch, None) == pruned_shape(arch, 0.0) == arch
