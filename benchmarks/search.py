@@ -106,12 +106,14 @@ def run_one(args: argparse.Namespace, dataset: str, method: str, seed: int) -> d
     )
     console.print(f"[bold]{name}[/]{' (resuming)' if resume else ''}")
     result = run_search(options, resume=resume, runs_root=runs)
+    if result.interrupted_by is not None:  # Ctrl-C/SIGTERM stops the benchmark, not just this search
+        raise SystemExit(f"interrupted during {name}; run the same command again to continue")
     candidates = result.candidates
     curve = hypervolume_curve(candidates, result.config.bounds)
     audit = prediction_audit(candidates)
     return {"dataset": dataset, "method": method, "seed": seed, "curve": curve.tolist(),
             "train_seconds": float(sum(c.train_seconds for c in candidates)), "screened": audit[0] if audit else 0,
-            "live_kendall_tau": audit[1].kendall_tau if audit else None, "interrupted": result.interrupted_by is not None}
+            "live_kendall_tau": audit[1].kendall_tau if audit else None}
 
 
 def summarise(results: list[dict], budget: int) -> list[dict]:
