@@ -6,8 +6,9 @@ surrogate picks the one to train). After every trained candidate, the hypervolum
 candidates so far (normalised by the bounds, :func:`munas.search.pareto.hypervolume`) is
 recorded; the curves are summarised by their median over seeds. Reported: the median
 hypervolume at 25/50/75/100 % of the budget, how many trainings the GNN search needs to reach
-the plain search's final median hypervolume, and how well the live predictions ranked the
-candidates that were trained (Kendall τ of predicted vs true validation error).
+the plain search's final median hypervolume, the median number of trained candidates within
+every bound, and how well the live predictions ranked the candidates that were trained
+(Kendall τ of predicted vs true validation error).
 
     python benchmarks/search.py --dataset digits --seeds 5 --budget 80 --out benchmarks/results/search
     python benchmarks/search.py --dataset digits fashion_mnist --seeds 5 --budget 300 --epochs 5 \\
@@ -111,7 +112,8 @@ def run_one(args: argparse.Namespace, dataset: str, method: str, seed: int) -> d
     candidates = result.candidates
     curve = hypervolume_curve(candidates, result.config.bounds)
     audit = prediction_audit(candidates)
-    return {"dataset": dataset, "method": method, "seed": seed, "curve": curve.tolist(),
+    within = sum(c.ok and result.config.bounds.within(c.objectives) for c in candidates)
+    return {"dataset": dataset, "method": method, "seed": seed, "curve": curve.tolist(), "within_bounds": within,
             "train_seconds": float(sum(c.train_seconds for c in candidates)), "screened": audit[0] if audit else 0,
             "live_kendall_tau": audit[1].kendall_tau if audit else None}
 
@@ -131,6 +133,7 @@ def summarise(results: list[dict], budget: int) -> list[dict]:
             row = {"dataset": dataset, "method": method, "seeds": len(runs),
                    **{f"hv_at_{p}%": float(median[max(int(budget * p / 100) - 1, 0)]) for p in (25, 50, 75, 100)},
                    "train_hours": sum(r["train_seconds"] for r in runs) / 3600,
+                   "within_bounds_median": float(np.median([r["within_bounds"] for r in runs])),
                    "live_kendall_tau_median": float(np.median(taus)) if taus else None}
             if "none" in medians:
                 target = medians["none"][-1]
@@ -169,14 +172,19 @@ def plot(results: list[dict], budget: int, path: Path) -> None:
 
 COLUMNS = {"dataset": "data set", "method": "surrogate", "seeds": "seeds", "hv_at_25%": "HV 25%",
            "hv_at_50%": "HV 50%", "hv_at_75%": "HV 75%", "hv_at_100%": "HV 100%",
-           "trainings_to_plain_final_hv": "trainings to plain final HV", "live_kendall_tau_median": "live τ",
+           "trainings_to_plain_final_hv": "trainings to plain final HV",
+           "within_bounds_median": "trained within bounds", "live_kendall_tau_median": "live τ",
            "train_hours": "training h"}
 
 
-def _cell(value: object) -> str:
+DECIMALS = {"within_bounds_median": 1, "train_hours": 2}
+"""Decimals per column (default 4: hypervolumes and τ)."""
+
+
+def _cell(key: str, value: object) -> str:
     if value is None:
         return "-"
-    return f"{value:.4f}" if isinstance(value, float) else str(value)
+    return f"{value:.{DECIMALS.get(key, 4)}f}" if isinstance(value, float) else str(value)
 
 
 def main() -> None:
@@ -215,7 +223,7 @@ def main() -> None:
     plot(results, args.budget, args.out / "search.png")
     lines = [f"Median over {args.seeds} seeds, budget {args.budget} trainings per search", "",
              "| " + " | ".join(COLUMNS.values()) + " |", "|" + "---|" * len(COLUMNS)]
-    lines += ["| " + " | ".join(_cell(row.get(key)) for key in COLUMNS) + " |" for row in summary]
+    lines += ["| " + " | ".join(_cell(key, row.get(key)) for key in COLUMNS) + " |" for row in summary]
     (args.out / "search.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     console.print(f"wrote {args.out / 'search.md'}, {args.out / 'search.png'}, {args.out / 'search.json'}")
