@@ -125,6 +125,43 @@ def _optimizer(config: TrainConfig, params: list[torch.nn.Parameter]) -> torch.o
     return torch.optim.SGD(params, lr=config.lr, momentum=config.momentum, foreach=True)
 
 
+class _Optimisation:
+    """One training step on a batch: autocast forward pass, loss, backward pass, the optimiser
+    step with decoupled weight decay, and the BatchNorm momentum warm-up (module docstring)."""
+
+    def __init__(self, network: GraphNetwork, config: TrainConfig, device: torch.device, binary: bool) -> None:
+        self.network = network
+        self.params = list(network.parameters())
+        self.optimizer = _optimizer(config, self.params)
+        self.weight_decay = config.weight_decay
+        self.batchnorms = [m for m in network.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+        self.dtype = training_dtype(device, config.precision)
+        self.device_type = device.type
+        self.binary = binary
+        self.steps = 0
+
+    def set_lr(self, lr: float) -> None:
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+
+    def step(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Train on one batch; returns its loss (on the device, not synchronised)."""
+        if self.steps < BN_WARMUP_STEPS:
+            for bn in self.batchnorms:
+                bn.momentum = max(BN_MOMENTUM, 1.0 / (1 + self.steps / 10))
+        self.steps += 1
+        with torch.autocast(self.device_type, dtype=self.dtype or torch.float32, enabled=self.dtype is not None):
+            logits = self.network(x)
+        loss = _loss(logits.float(), y, self.binary)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if self.weight_decay:
+            with torch.no_grad():
+                torch._foreach_mul_(self.params, 1.0 - self.weight_decay)
+        self.optimizer.step()
+        return loss.detach()
+
+
 def train_candidate(
     architecture: Architecture,
     dataset: Dataset,
@@ -171,14 +208,12 @@ def _train(architecture: Architecture, dataset: Dataset, config: TrainConfig, sp
     generator = torch.Generator(device=device)
     generator.manual_seed(seed)
     binary = architecture.num_classes == 2
-    dtype = training_dtype(device, config.precision)
 
     network = build_network(architecture, config.dropout).to(device=device, memory_format=torch.channels_last)
     train = _Data(dataset.x_train, dataset.y_train, device, binary)
     val = _Data(dataset.x_val, dataset.y_val, device, binary)
     test = _Data(dataset.x_test, dataset.y_test, device, binary)
-    params = list(network.parameters())
-    optimizer = _optimizer(config, params)
+    optimisation = _Optimisation(network, config, device, binary)
     augmentation = None if is_identity(dataset.augmentation) else dataset.augmentation
 
     pruning = bool(sparsity)
@@ -187,12 +222,9 @@ def _train(architecture: Architecture, dataset: Dataset, config: TrainConfig, sp
     first_counted = ramp_end if pruning else 0
     best_accuracy, best_state, best_keep, keep = -1.0, None, None, None
     val_accuracies = []
-    batchnorms = [m for m in network.modules() if isinstance(m, torch.nn.BatchNorm2d)]
-    steps = 0
 
     for epoch in range(config.epochs):
-        for group in optimizer.param_groups:
-            group["lr"] = config.lr_at(epoch)
+        optimisation.set_lr(config.lr_at(epoch))
         ramping = pruning and config.prune_start_epoch - 1 <= epoch <= ramp_end
         current_sparsity = ramp_sparsity(sparsity, epoch, config.prune_start_epoch, config.prune_finish_epoch) \
             if pruning else 0.0
@@ -205,20 +237,7 @@ def _train(architecture: Architecture, dataset: Dataset, config: TrainConfig, sp
             x, y = train.batch(order[start:start + config.batch_size])
             if augmentation is not None:
                 x = augment(x, augmentation, generator)
-            if steps < BN_WARMUP_STEPS:
-                for bn in batchnorms:
-                    bn.momentum = max(BN_MOMENTUM, 1.0 / (1 + steps / 10))
-            steps += 1
-            with torch.autocast(device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
-                logits = network(x)
-            loss = _loss(logits.float(), y, binary)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            if config.weight_decay:
-                with torch.no_grad():
-                    torch._foreach_mul_(params, 1.0 - config.weight_decay)
-            optimizer.step()
-            loss_sum += loss.detach()
+            loss_sum += optimisation.step(x, y)
         if not math.isfinite(float(loss_sum)):
             raise NonFiniteLoss(f"the training loss became {float(loss_sum)} in epoch {epoch + 1}; "
                                 "lower the learning rate or change the architecture")
@@ -233,7 +252,7 @@ def _train(architecture: Architecture, dataset: Dataset, config: TrainConfig, sp
 
     network.load_state_dict(best_state)
     final_architecture, final_network = architecture, network
-    if pruning:
+    if pruning:  # the best-validation weights with the channels masked at that epoch removed
         network.set_masks({})
         final_architecture, final_network = prune_network(architecture, network, plan, best_keep, config.dropout)
         final_network = final_network.to(memory_format=torch.channels_last)
