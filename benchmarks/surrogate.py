@@ -42,6 +42,7 @@ from munas.search.fitness import random_fitness
 from munas.resources import compute_resources
 from munas.search.run import RunDirectory
 from munas.space.morphisms import random_child
+from munas.training.pruning import pruned_shape
 from surrogate.baselines import BASELINES, fit_baseline, predict_baseline
 from surrogate.encoding import encode
 from surrogate.ensemble import SurrogateEnsemble
@@ -121,7 +122,7 @@ def screening_cost(samples: list[Sample], k: int, trials: int, seed: int) -> dic
     dataset = samples[0].dataset
     fit_set = [samples[i] for i in rng.permutation(len(samples))[:100]]
     ensemble = fit_ensemble(encode_samples(fit_set), [s.val_error for s in fit_set], TrainingConfig(), rng)
-    screener = GNNScreener(children_per_step=k, rng=rng)
+    screener = GNNScreener(children_per_step=k, seed=seed)
     screener.ensemble = ensemble
     bounds = default_bounds(dataset)
     batched, single = [], []
@@ -130,7 +131,8 @@ def screening_cost(samples: list[Sample], k: int, trials: int, seed: int) -> dic
         children = []
         for _ in range(k):
             architecture = random_child(parent.architecture, rng)
-            children.append(Candidate(architecture, parent.sparsity, compute_resources(architecture)))
+            resources = compute_resources(pruned_shape(architecture, parent.sparsity))  # as the search does
+            children.append(Candidate(architecture, parent.sparsity, resources))
         fitness = random_fitness(bounds, rng)
         started = time.perf_counter()
         chosen = screener.choose(children, fitness)
@@ -144,7 +146,7 @@ def screening_cost(samples: list[Sample], k: int, trials: int, seed: int) -> dic
                                    r.pmu, r.model_size, r.macs)))
         single.append(time.perf_counter() - started)
         assert int(np.argmax(scores)) == chosen, "batched and one-by-one screening disagree"
-    graphs = [encode(c.architecture, c.sparsity, c.resources) for c in children]
+    graphs = [encode(c.architecture, c.sparsity) for c in children]
     cores = os.cpu_count() or 1
     return {"dataset": dataset, "k": k, "trials": trials, "members": len(ensemble.members),
             "batched_ms": 1000 * statistics.median(batched), "one_by_one_ms": 1000 * statistics.median(single),
@@ -153,7 +155,7 @@ def screening_cost(samples: list[Sample], k: int, trials: int, seed: int) -> dic
 
 
 def _predict_one(ensemble: SurrogateEnsemble, child: Candidate):
-    return ensemble.predict([encode(child.architecture, child.sparsity, child.resources)])
+    return ensemble.predict([encode(child.architecture, child.sparsity)])
 
 
 def forward_ms(ensemble: SurrogateEnsemble, graphs: list, threads: int, trials: int) -> float:
