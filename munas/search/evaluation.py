@@ -40,6 +40,9 @@ class EvaluationJob:
 
 @dataclass(frozen=True)
 class EvaluationOutcome:
+    """What a worker measured; with what the search proposed it becomes an
+    :class:`~munas.search.candidates.EvaluatedCandidate` (every field but the id carries over by name)."""
+
     candidate_id: int
     status: str
     message: str

@@ -11,7 +11,7 @@ each candidate's training seed depends only on the run seed and its id).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Protocol
 
@@ -91,14 +91,12 @@ class SearchResult:
 
 
 def _merge(candidate_id: int, candidate: Candidate, submitted_at: str, outcome: EvaluationOutcome) -> EvaluatedCandidate:
+    """The stored record: what the search proposed plus everything the training measured."""
+    measured = {f.name: getattr(outcome, f.name) for f in fields(outcome) if f.name != "candidate_id"}
     return EvaluatedCandidate(
         id=candidate_id, parent_id=candidate.parent_id, architecture=candidate.architecture,
-        sparsity=candidate.sparsity, status=outcome.status, message=outcome.message, val_error=outcome.val_error,
-        test_error=outcome.test_error, int8_test_error=outcome.int8_test_error,
-        pruned_architecture=outcome.pruned_architecture, pmu=outcome.pmu, model_size=outcome.model_size,
-        macs=outcome.macs, train_seconds=outcome.train_seconds, epochs=outcome.epochs,
-        predicted_error=candidate.predicted_error, predicted_error_std=candidate.predicted_error_std,
-        submitted_at=submitted_at, finished_at=outcome.finished_at,
+        sparsity=candidate.sparsity, predicted_error=candidate.predicted_error,
+        predicted_error_std=candidate.predicted_error_std, submitted_at=submitted_at, **measured,
     )
 
 
