@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 import torch
@@ -10,6 +12,8 @@ from munas.resources.graph import build_graph
 from munas.space.architecture import parse_architecture
 from munas.space.sampling import random_architecture
 from munas.training.model import ConvUnit, DenseUnit, build_network
+
+from .conftest import layer
 
 INPUT_SHAPES = [((8, 8, 1), 10), ((28, 28, 1), 10), ((32, 32, 3), 2), ((48, 48, 3), 62), ((98, 40, 1), 12)]
 
@@ -49,14 +53,7 @@ def test_random_architectures_match_graph(input_shape, num_classes):
         _check_against_graph(random_architecture(input_shape, num_classes, rng))
 
 
-def _layer(kind: str, **kw) -> dict:
-    layer = {"type": kind, "has_prepool": False, "has_bn": False, "has_relu": True}
-    if kind != "1x1Conv2D":
-        layer.update(ker_size=3, **{"2x_stride": False})
-    if kind != "DWConv2D":
-        layer["filters"] = 4
-    layer.update(kw)
-    return layer
+_layer = functools.partial(layer, filters=4, has_bn=False)
 
 
 def test_hand_built_edge_cases_match_graph():

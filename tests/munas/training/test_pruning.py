@@ -23,25 +23,17 @@ from munas.training.pruning import (
 )
 from munas.training.trainer import train_candidate
 
-
-def _layer(kind: str, **kw) -> dict:
-    layer = {"type": kind, "has_prepool": False, "has_bn": True, "has_relu": True}
-    if kind != "1x1Conv2D":
-        layer.update(ker_size=3, **{"2x_stride": False})
-    if kind != "DWConv2D":
-        layer["filters"] = 8
-    layer.update(kw)
-    return layer
+from .conftest import layer
 
 
 BRANCHY = parse_architecture({
     "input_shape": [12, 12, 1], "num_classes": 10,
     "architecture": {
         "conv_blocks": [
-            {"is_branch": False, "layers": [_layer("Conv2D", filters=8, has_prepool=True)]},
-            {"is_branch": False, "layers": [_layer("Conv2D", filters=12), _layer("DWConv2D")]},
-            {"is_branch": True, "layers": [_layer("1x1Conv2D", filters=6), _layer("DWConv2D", ker_size=5)]},
-            {"is_branch": False, "layers": [_layer("Conv2D", filters=10)]},
+            {"is_branch": False, "layers": [layer("Conv2D", filters=8, has_prepool=True)]},
+            {"is_branch": False, "layers": [layer("Conv2D", filters=12), layer("DWConv2D")]},
+            {"is_branch": True, "layers": [layer("1x1Conv2D", filters=6), layer("DWConv2D", ker_size=5)]},
+            {"is_branch": False, "layers": [layer("Conv2D", filters=10)]},
         ],
         "pooling": {"type": "avg", "pool_size": 2},
         "dense_blocks": [{"units": 20}],
@@ -72,8 +64,8 @@ def test_channel_groups_tie_add_operands_and_exclude_first_conv_and_logits():
 def test_a_branch_from_a_depthwise_first_block_joins_the_input_group():
     """A group that contains the network input is never pruned."""
     arch = parse_architecture({"input_shape": [10, 10, 2], "num_classes": 3, "architecture": {
-        "conv_blocks": [{"is_branch": False, "layers": [_layer("DWConv2D")]},
-                        {"is_branch": True, "layers": [_layer("Conv2D", filters=5)]}],
+        "conv_blocks": [{"is_branch": False, "layers": [layer("DWConv2D")]},
+                        {"is_branch": True, "layers": [layer("Conv2D", filters=5)]}],
         "dense_blocks": [{"units": 10}]}})
     _, plan, groups = _groups_by_producers(arch)
     assert not groups[("block1/layer0/conv",)].prunable
@@ -146,8 +138,8 @@ def test_mask_is_straight_through():
 def test_pruned_training_on_digits_keeps_accuracy_and_shrinks_resources():
     data = load_dataset("digits")
     arch = parse_architecture({"input_shape": [8, 8, 1], "num_classes": 10, "architecture": {
-        "conv_blocks": [{"is_branch": False, "layers": [_layer("Conv2D", filters=16)]},
-                        {"is_branch": False, "layers": [_layer("Conv2D", filters=32)]}],
+        "conv_blocks": [{"is_branch": False, "layers": [layer("Conv2D", filters=16)]},
+                        {"is_branch": False, "layers": [layer("Conv2D", filters=32)]}],
         "pooling": {"type": "max", "pool_size": 2}, "dense_blocks": [{"units": 32}]}})
     config = training_preset("digits")
     dense = train_candidate(arch, data, config, sparsity=None, seed=0)
