@@ -20,8 +20,8 @@ import numpy as np
 from munas.resources.graph import build_graph
 from munas.space.morphisms import _candidates, all_morphs
 from munas.space.sampling import Sampler, random_architecture
+from munas.space.stress import PAPER_TASKS
 
-TASKS = [((28, 28, 1), 10), ((32, 32, 3), 10), ((48, 48, 3), 62), ((98, 40, 1), 12), ((8, 8, 1), 10)]
 
 
 def graph_comparison(arch) -> list:
@@ -61,7 +61,7 @@ def main() -> None:
     rng = np.random.default_rng(args.seed)
     parents = []
     for n in range(args.count):
-        shape, classes = TASKS[n % len(TASKS)]
+        shape, classes = PAPER_TASKS[n % len(PAPER_TASKS)]
         arch = random_architecture(shape, classes, rng)
         for _ in range(int(rng.integers(0, 10))):
             children = all_morphs(arch, rng)
@@ -73,7 +73,7 @@ def main() -> None:
     entries = [len(all_morphs(a, rng)) for a in parents]
     candidates = [sum(1 for _ in _candidates(a, Sampler(rng))) for a in parents]
 
-    print(f"{len(parents)} parents (shapes {', '.join('x'.join(map(str, s)) for s, _ in TASKS)})")
+    print(f"{len(parents)} parents (shapes {', '.join('x'.join(map(str, s)) for s, _ in PAPER_TASKS)})")
     print(f"all_morphs                  {summary(ours)}")
     print(f"assemble every child        {summary(baseline)}")
     print(f"ratio of medians            {statistics.median(baseline) / statistics.median(ours):.1f}x")

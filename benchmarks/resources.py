@@ -15,7 +15,6 @@ through the CLI.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import functools
 import json
 import statistics
@@ -29,12 +28,11 @@ import numpy as np
 from munas.resources import compute_resources
 from munas.resources.graph import OperatorGraph, build_graph
 from munas.resources.peak_memory import exhaustive_peak_memory
-from munas.space.architecture import Architecture, ConvBlock
 from munas.space.sampling import random_architecture
+from munas.space.stress import PAPER_TASKS, branchy_architecture
 
 ROOT = Path(__file__).resolve().parents[1]
 # The input shapes and class counts of the paper's data sets.
-TASKS = [((28, 28, 1), 10), ((32, 32, 3), 10), ((48, 48, 3), 62), ((98, 40, 1), 12), ((8, 8, 1), 10)]
 
 
 def reference_peak(graph: OperatorGraph, time_limit: float) -> int | None:
@@ -94,20 +92,6 @@ def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(values, q))
 
 
-def branchy_architecture(shape: tuple[int, int, int], classes: int, rng: np.random.Generator) -> Architecture:
-    """A random architecture regrouped into one or two groups of a trunk block and 5 to 8
-    branch blocks of 1 to 3 random layers, all reading the same tensor."""
-    base = random_architecture(shape, classes, rng)
-    layers = [layer for _ in range(3) for block in random_architecture(shape, classes, rng).conv_blocks
-              for layer in block.layers]
-    blocks = []
-    for _ in range(1 + int(rng.random() < 0.3)):
-        for b in range(1 + int(rng.integers(5, 9))):
-            chosen = tuple(layers[int(rng.integers(len(layers)))] for _ in range(int(rng.integers(1, 4))))
-            blocks.append(ConvBlock(chosen, is_branch=b > 0))
-    return dataclasses.replace(base, conv_blocks=tuple(blocks))
-
-
 def timed(function, *args) -> tuple[object, float, float]:
     """Result, wall seconds and process CPU seconds of one call."""
     wall, cpu = time.perf_counter(), time.process_time()
@@ -129,7 +113,7 @@ def main() -> None:
     rng = np.random.default_rng(args.seed)
     architectures = []
     for i in range(args.count):
-        shape, classes = TASKS[i % len(TASKS)]
+        shape, classes = PAPER_TASKS[i % len(PAPER_TASKS)]
         architectures.append(random_architecture(shape, classes, rng))
 
     rows: list[tuple[str, list[float]]] = []
@@ -158,7 +142,7 @@ def main() -> None:
         mismatches += peak != ours
     rows.append(("reference memoised recursion, munas, CPU", reference_times))
 
-    print(f"{args.count} random search-space architectures (input shapes {', '.join(str(s) for s, _ in TASKS)})")
+    print(f"{args.count} random search-space architectures (input shapes {', '.join(str(s) for s, _ in PAPER_TASKS)})")
     print(f"{'seconds per architecture':<44}{'median':>12}{'p99':>12}{'max':>12}")
     for name, times in rows:
         print(row(name, times))
@@ -173,7 +157,7 @@ def main() -> None:
 
     if args.branchy:
         branchy_rng = np.random.default_rng(args.seed + 1)
-        networks = [branchy_architecture(*TASKS[i % len(TASKS)], branchy_rng) for i in range(args.branchy)]
+        networks = [branchy_architecture(*PAPER_TASKS[i % len(PAPER_TASKS)], branchy_rng) for i in range(args.branchy)]
         print(f"{args.branchy} networks with one or two groups of 5-8 branch blocks (1-3 layers each)")
         for accounting in ("tflm", "munas"):
             results = [timed(compute_resources, network, accounting) for network in networks]

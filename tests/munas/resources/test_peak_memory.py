@@ -3,7 +3,6 @@ networks and the exhaustive op-set search on networks with many branches."""
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import itertools
 import math
@@ -16,7 +15,7 @@ from munas.resources.accounting import get_accounting
 from munas.resources.graph import Op, OperatorGraph, build_graph
 from munas.resources.peak_memory import _Section, _sections, exhaustive_peak_memory, peak_memory, schedule_peak
 from munas.space.architecture import Architecture, ConvBlock, ConvLayer, DenseBlock, Pooling
-from munas.space.sampling import random_architecture
+from munas.space.stress import PAPER_TASKS, branchy_architecture
 
 MAX_ORDERS = 2_000
 
@@ -139,23 +138,14 @@ def test_in_place_add_only_at_the_operands_last_use():
     assert peak_memory(graph).peak == 1296
 
 
-TASKS = [((28, 28, 1), 10), ((32, 32, 3), 10), ((48, 48, 3), 62), ((98, 40, 1), 12), ((8, 8, 1), 10)]
 EXHAUSTIVE_STATES = 3_000
 
 
 def many_branch_architecture(rng: np.random.Generator) -> Architecture:
-    """A search-space network with a trunk block and 5 to 8 branch blocks side by side (where
-    the order of the branches decides the peak), optionally followed by a second such group."""
-    shape, classes = TASKS[int(rng.integers(len(TASKS)))]
-    base = random_architecture(shape, classes, rng)
-    donors = [layer for _ in range(3) for block in random_architecture(shape, classes, rng).conv_blocks
-              for layer in block.layers]
-    blocks = []
-    for _ in range(1 + int(rng.random() < 0.3)):
-        for b in range(1 + int(rng.integers(5, 9))):
-            layers = tuple(donors[int(rng.integers(len(donors)))] for _ in range(int(rng.integers(1, 3))))
-            blocks.append(ConvBlock(layers, is_branch=b > 0))
-    return dataclasses.replace(base, conv_blocks=tuple(blocks))
+    """A trunk block and 5 to 8 branch blocks of 1 or 2 layers side by side (where the order of
+    the branches decides the peak), optionally followed by a second such group."""
+    shape, classes = PAPER_TASKS[int(rng.integers(len(PAPER_TASKS)))]
+    return branchy_architecture(shape, classes, rng, max_branch_layers=2)
 
 
 def forks(graph: OperatorGraph) -> list[_Section]:
