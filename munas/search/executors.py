@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import signal
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sized
 from concurrent import futures
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -31,9 +31,12 @@ class Executor(ABC):
     """Base class. ``capacity`` is the number of jobs that may be in flight at once."""
 
     capacity: int = 1
+    _in_flight: Sized
+    """Subclasses keep here the jobs submitted and not yet returned by :meth:`wait`."""
 
-    def __init__(self) -> None:
-        self.pending = 0
+    @property
+    def pending(self) -> int:
+        return len(self._in_flight)
 
     @abstractmethod
     def submit(self, job: EvaluationJob) -> None:
@@ -81,18 +84,14 @@ class InProcessExecutor(Executor):
     """Trains in the calling process when the result is waited for (one at a time)."""
 
     def __init__(self, workers: int = 1, address: str | None = None) -> None:
-        super().__init__()  # one at a time whatever ``workers`` says (the config refuses workers > 1)
-        self._jobs: list[EvaluationJob] = []
+        # trained one at a time in wait(), whatever ``workers`` says (the config refuses workers > 1)
+        self._in_flight: list[EvaluationJob] = []
 
     def submit(self, job: EvaluationJob) -> None:
-        self._jobs.append(job)
-        self.pending += 1
+        self._in_flight.append(job)
 
     def wait(self) -> EvaluationOutcome:
-        job = self._jobs.pop(0)
-        outcome = evaluate(job)
-        self.pending -= 1
-        return outcome
+        return evaluate(self._in_flight.pop(0))
 
 
 def _init_worker(threads: int) -> None:
@@ -119,7 +118,6 @@ class ProcessExecutor(Executor):
     def __init__(self, workers: int = 1, address: str | None = None) -> None:
         import multiprocessing
 
-        super().__init__()
         self.capacity = workers
         threads = max(1, (os.cpu_count() or 1) // workers)
         self._pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
@@ -128,7 +126,6 @@ class ProcessExecutor(Executor):
 
     def submit(self, job: EvaluationJob) -> None:
         self._in_flight[self._pool.submit(evaluate, job)] = job
-        self.pending += 1
 
     def wait(self) -> EvaluationOutcome:
         done: set[Future] = set()
@@ -136,7 +133,6 @@ class ProcessExecutor(Executor):
             done, _ = futures.wait(self._in_flight, timeout=0.2, return_when=futures.FIRST_COMPLETED)
         future = min(done, key=lambda f: self._in_flight[f].candidate_id)
         job = self._in_flight.pop(future)
-        self.pending -= 1
         try:
             return future.result()
         except BrokenProcessPool:
@@ -166,7 +162,6 @@ class RayExecutor(Executor):
             import ray
         except ImportError:
             raise UserError("--executor ray needs Ray: pip install 'munas[ray]'") from None
-        super().__init__()
         self._ray = ray
         self._started_here = not ray.is_initialized()
         if self._started_here:
@@ -183,7 +178,6 @@ class RayExecutor(Executor):
 
     def submit(self, job: EvaluationJob) -> None:
         self._in_flight[self._remote.remote(job)] = job
-        self.pending += 1
 
     def wait(self) -> EvaluationOutcome:
         ready: list[Any] = []
@@ -191,7 +185,6 @@ class RayExecutor(Executor):
             ready, _ = self._ray.wait(list(self._in_flight), num_returns=1, timeout=0.5)
         reference = ready[0]
         job = self._in_flight.pop(reference)
-        self.pending -= 1
         try:
             return self._ray.get(reference)
         except self._ray.exceptions.RayError as error:
