@@ -60,9 +60,15 @@ def read_header(path: str | Path) -> dict[str, Any]:
     return _load(path)[0]
 
 
-def load_ensemble(path: str | Path) -> SurrogateEnsemble:
-    """Read an ensemble written by :func:`save_ensemble`; refuses anything else."""
+def load_ensemble(path: str | Path, dataset: str | None = None) -> SurrogateEnsemble:
+    """Read an ensemble written by :func:`save_ensemble`; refuses anything else, and, given the
+    ``dataset`` of the search that will use it, one trained on another data set's errors."""
     header, states = _load(path)
+    trained_on = (header.get("metadata") or {}).get("dataset")
+    if dataset is not None and trained_on is not None and trained_on != dataset:
+        raise SurrogateFileError(
+            f"--surrogate-init {path} was trained on {trained_on!r} candidates, but this search is on {dataset!r}; "
+            f"train one with python cli.py train-surrogate --dataset {dataset}, or drop --surrogate-init")
     config = ModelConfig(**header["model"])
     members = []
     for state in states:

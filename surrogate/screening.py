@@ -35,7 +35,7 @@ from munas.search.fitness import ScalarisedFitness
 from munas.search.screening import Screener, register_screener
 from surrogate.encoding import encode
 from surrogate.ensemble import Prediction, SurrogateEnsemble
-from surrogate.persistence import load_ensemble, read_header
+from surrogate.persistence import load_ensemble
 from surrogate.training import TrainingConfig, fit_ensemble
 
 
@@ -77,10 +77,7 @@ class GNNScreener(Screener):
         self.retrain_every = retrain_every
         self.kappa = kappa
         self.rng = np.random.default_rng(seed)
-        self.ensemble: SurrogateEnsemble | None = None
-        if init is not None:
-            _check_trained_on(init, dataset)
-            self.ensemble = load_ensemble(init)
+        self.ensemble: SurrogateEnsemble | None = load_ensemble(init, dataset) if init is not None else None
         training = training or TrainingConfig()
         if self.ensemble is not None:  # warm starts need the loaded members' shape
             training = replace(training, members=len(self.ensemble.members), model=self.ensemble.config)
@@ -133,10 +130,3 @@ class GNNScreener(Screener):
             scores.append(fitness((float(error), float(r.pmu), float(r.model_size), float(r.macs))))
         return int(np.argmax(scores))
 
-
-def _check_trained_on(path: str | Path, dataset: str | None) -> None:
-    trained_on = read_header(path)["metadata"].get("dataset")
-    if dataset is not None and trained_on is not None and trained_on != dataset:
-        raise UserError(f"--surrogate-init {path} was trained on {trained_on!r} candidates, but this search is on "
-                        f"{dataset!r}; train one with python cli.py train-surrogate --dataset {dataset}, "
-                        "or drop --surrogate-init")
