@@ -3,9 +3,11 @@
 The surrogate's graphs have tens of nodes; splitting such work across threads gains nothing,
 and when the cores are busy (training a candidate, other processes) threads waiting for each
 other at every op make it far slower: ``benchmarks/surrogate.py`` times the ensemble's
-forward pass over K=32 children on one thread and on all cores. On the shared 2-core machine
-it gave 3.4 ms against 11 ms in the committed run (``benchmarks/results/surrogate.md``), and
-3.7 ms against 4.2 s in a run while other processes kept both cores busy. The thread count
+forward pass over K=32 children on one thread and on all cores. On a 2-core machine with
+little else running, two threads win slightly (3.5 ms against 2.8 ms, the committed
+``benchmarks/results/surrogate.md``); with other work on the cores, as during a search, one
+thread won: 3.4 ms against 11 ms, and 3.7 ms against 4.2 s in a run while other processes
+kept both cores busy. The thread count
 is restored afterwards so that the caller's own work (training candidates) keeps its
 parallelism.
 """
