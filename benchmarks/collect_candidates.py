@@ -15,9 +15,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# Run as a script, this folder comes first on sys.path, and its surrogate.py would shadow the
-# surrogate package: put the repository root there instead.
-sys.path[0] = str(Path(__file__).resolve().parents[1])
 import argparse
 import json
 import tempfile
@@ -26,7 +23,7 @@ from munas.search.config import SearchOptions
 from munas.search.loop import run_search
 from munas.search.run import RunDirectory
 from munas.search.store import RunStore
-from surrogate.samples import candidate_record
+from munas.surrogate.samples import candidate_record
 
 
 def main() -> None:

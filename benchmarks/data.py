@@ -22,16 +22,15 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
-from data import DataError, list_datasets, load_dataset  # noqa: E402
-from data.audio import mfcc, read_wav  # noqa: E402
-from data.download import resolve_data_dir  # noqa: E402
-from data.registry import get_source  # noqa: E402
-from data.speech_commands import clip_paths, find_root  # noqa: E402
+from munas.data import DataError, list_datasets, load_dataset  # noqa: E402
+from munas.data.audio import mfcc, read_wav  # noqa: E402
+from munas.data.download import resolve_data_dir  # noqa: E402
+from munas.data.registry import get_source  # noqa: E402
+from munas.data.speech_commands import clip_paths, find_root  # noqa: E402
 
 
 def timed_load(name: str) -> tuple[float, tuple[int, int, int]]:

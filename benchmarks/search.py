@@ -35,24 +35,21 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# Run as a script, this folder comes first on sys.path, and its surrogate.py would shadow the
-# surrogate package: put the repository root there instead.
-sys.path[0] = str(Path(__file__).resolve().parents[1])
 import argparse
 import json
 
 import numpy as np
 from rich.console import Console
 
-from data import load_dataset
-from data.splits import stratified_split
+from munas.data import load_dataset
+from munas.data.splits import stratified_split
 from munas.search.candidates import EvaluatedCandidate
 from munas.search.config import SearchOptions
 from munas.search.fitness import Bounds
 from munas.search.loop import run_search
 from munas.search.pareto import non_dominated_mask, normalised_hypervolume
 from munas.search.run import RunDirectory
-from surrogate.metrics import prediction_audit
+from munas.surrogate.metrics import prediction_audit
 
 METHODS = ("none", "gnn")
 console = Console()

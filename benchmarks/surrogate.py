@@ -19,9 +19,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# Run as a script, this folder comes first on sys.path, and its surrogate.py would shadow the
-# surrogate package: put the repository root there instead.
-sys.path[0] = str(Path(__file__).resolve().parents[1])
 import argparse
 import json
 import os
@@ -43,13 +40,13 @@ from munas.resources import compute_resources
 from munas.search.run import RunDirectory
 from munas.space.morphisms import random_child
 from munas.training.pruning import pruned_shape
-from surrogate.baselines import BASELINES, fit_baseline, predict_baseline
-from surrogate.encoding import encode
-from surrogate.ensemble import SurrogateEnsemble
-from surrogate.metrics import score
-from surrogate.samples import Sample, encode_samples, samples_from_jsonl, samples_from_runs
-from surrogate.screening import GNNScreener
-from surrogate.training import TrainingConfig, fit_ensemble
+from munas.surrogate.baselines import BASELINES, fit_baseline, predict_baseline
+from munas.surrogate.encoding import encode
+from munas.surrogate.ensemble import SurrogateEnsemble
+from munas.surrogate.metrics import score
+from munas.surrogate.samples import Sample, encode_samples, samples_from_jsonl, samples_from_runs
+from munas.surrogate.screening import GNNScreener
+from munas.surrogate.training import TrainingConfig, fit_ensemble
 
 RESULTS = Path(__file__).parent / "results"
 DEFAULT_SOURCES = [RESULTS / "candidates-digits.jsonl", RESULTS / "candidates-fashion_mnist.jsonl"]

@@ -37,9 +37,6 @@ import sys
 import time
 from pathlib import Path
 
-# Run as a script, this folder comes first on sys.path, and its data.py would shadow the
-# ``data`` package: put the repository root there instead.
-sys.path[0] = str(Path(__file__).resolve().parents[1])
 
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
@@ -47,8 +44,8 @@ from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 from torch.utils.data import DataLoader, TensorDataset  # noqa: E402
 
-from data import load_dataset  # noqa: E402
-from data.dataset import Augmentation  # noqa: E402
+from munas.data import load_dataset  # noqa: E402
+from munas.data.dataset import Augmentation  # noqa: E402
 from munas.resources import compute_resources  # noqa: E402
 from munas.space.architecture import parse_architecture  # noqa: E402
 from munas.training.device import training_dtype  # noqa: E402

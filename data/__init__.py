@@ -4,8 +4,8 @@
 tensors and int64 labels; ``list_datasets()`` names the built-in sets.
 """
 
-from data.dataset import Augmentation, Dataset
-from data.errors import DataError
-from data.registry import list_datasets, load_dataset, register_dataset
+from munas.data.dataset import Augmentation, Dataset
+from munas.data.errors import DataError
+from munas.data.registry import list_datasets, load_dataset, register_dataset
 
 __all__ = ["Augmentation", "DataError", "Dataset", "list_datasets", "load_dataset", "register_dataset"]

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from data.errors import DataError
+from munas.data.errors import DataError
 
 SAMPLE_RATE = 16000
 CLIP_SAMPLES = 16000

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from data.download import feature_cache_dir
+from munas.data.download import feature_cache_dir
 
 Arrays = dict[str, np.ndarray]
 _refresh: ContextVar[bool] = ContextVar("refresh", default=False)

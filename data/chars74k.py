@@ -17,12 +17,12 @@ from pathlib import Path
 
 import numpy as np
 
-from data.cache import cached_arrays
-from data.dataset import Augmentation, Dataset, make_dataset
-from data.errors import DataError
-from data.images import load_resized_images
-from data.registry import register_dataset
-from data.splits import train_val_test
+from munas.data.cache import cached_arrays
+from munas.data.dataset import Augmentation, Dataset, make_dataset
+from munas.data.errors import DataError
+from munas.data.images import load_resized_images
+from munas.data.registry import register_dataset
+from munas.data.splits import train_val_test
 
 FOLDER = "chars74k/English/Img/GoodImg/Bmp"
 SOURCE = "http://www.ee.surrey.ac.uk/CVSSP/demos/chars74k/EnglishImg.tgz"

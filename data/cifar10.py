@@ -18,12 +18,12 @@ from pathlib import Path
 
 import numpy as np
 
-from data.dataset import Augmentation, Dataset, make_dataset
-from data.download import RemoteFile, extract_tar_members, read_verified
-from data.errors import DataError
-from data.registry import register_dataset
-from data.safe_pickle import load_restricted_pickle
-from data.splits import stratified_split
+from munas.data.dataset import Augmentation, Dataset, make_dataset
+from munas.data.download import RemoteFile, extract_tar_members, read_verified
+from munas.data.errors import DataError
+from munas.data.registry import register_dataset
+from munas.data.safe_pickle import load_restricted_pickle
+from munas.data.splits import stratified_split
 
 FOLDER = "cifar-10-batches-py"
 ARCHIVE = RemoteFile("cifar-10-python.tar.gz", "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce",

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import numpy as np
 
-from data.dataset import Dataset, make_dataset
-from data.registry import register_dataset
-from data.splits import train_val_test
+from munas.data.dataset import Dataset, make_dataset
+from munas.data.registry import register_dataset
+from munas.data.splits import train_val_test
 
 
 @register_dataset("digits", input_shape=(8, 8, 1), num_classes=10,

@@ -25,8 +25,8 @@ from typing import BinaryIO
 
 import platformdirs
 
-from data.errors import DataError
-from data.progress import progress
+from munas.data.errors import DataError
+from munas.data.progress import progress
 
 DATA_DIR_ENV = "MUNAS_DATA_DIR"
 CACHE_DIR_ENV = "MUNAS_CACHE_DIR"

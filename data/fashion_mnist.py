@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from data.dataset import Augmentation, Dataset
-from data.download import RemoteFile
-from data.idx import load_idx_dataset
-from data.registry import register_dataset
+from munas.data.dataset import Augmentation, Dataset
+from munas.data.download import RemoteFile
+from munas.data.idx import load_idx_dataset
+from munas.data.registry import register_dataset
 
 FOLDER = "fashion-mnist"
 BASE_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import numpy as np
 
-from data.cache import cached_arrays
-from data.dataset import Augmentation, Dataset, make_dataset
-from data.download import RemoteFile, read_verified
-from data.errors import DataError
-from data.splits import stratified_split
+from munas.data.cache import cached_arrays
+from munas.data.dataset import Augmentation, Dataset, make_dataset
+from munas.data.download import RemoteFile, read_verified
+from munas.data.errors import DataError
+from munas.data.splits import stratified_split
 
 IDX_UBYTE = 0x08
 IDX_LOADER_VERSION = 1

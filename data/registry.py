@@ -12,10 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from data.dataset import Dataset
-from data.download import RemoteFile, resolve_data_dir
-from data.errors import DataError
-from data.user import load_user_dataset
+from munas.data.dataset import Dataset
+from munas.data.download import RemoteFile, resolve_data_dir
+from munas.data.errors import DataError
+from munas.data.user import load_user_dataset
 
 Loader = Callable[[Path, bool], Dataset]
 """A loader takes the resolved data directory and whether it may download missing files."""
@@ -52,7 +52,7 @@ class DatasetSource:
 
 
 _REGISTRY: dict[str, DatasetSource] = {}
-_BUILTIN_MODULES = ("data.digits", "data.mnist", "data.fashion_mnist", "data.cifar10", "data.chars74k", "data.speech_commands")
+_BUILTIN_MODULES = ("munas.data.digits", "munas.data.mnist", "munas.data.fashion_mnist", "munas.data.cifar10", "munas.data.chars74k", "munas.data.speech_commands")
 
 
 def register_dataset(

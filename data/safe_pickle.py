@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from data.errors import DataError
+from munas.data.errors import DataError
 
 
 def _numpy_reconstruct() -> Any:

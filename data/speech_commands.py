@@ -28,12 +28,12 @@ from pathlib import Path
 
 import numpy as np
 
-from data.audio import CLIP_SAMPLES, FRAMES, MEL_CHANNELS, mfcc, read_wav
-from data.cache import cached_arrays
-from data.dataset import Dataset, make_dataset
-from data.errors import DataError
-from data.progress import progress
-from data.registry import register_dataset
+from munas.data.audio import CLIP_SAMPLES, FRAMES, MEL_CHANNELS, mfcc, read_wav
+from munas.data.cache import cached_arrays
+from munas.data.dataset import Dataset, make_dataset
+from munas.data.errors import DataError
+from munas.data.progress import progress
+from munas.data.registry import register_dataset
 
 FOLDERS = ("speech_commands_v0.02", "speech_commands_v0.01")
 SOURCE = "https://storage.googleapis.com/download.tensorflow.org/data/speech_commands_v0.02.tar.gz"

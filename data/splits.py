@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-from data.errors import DataError
+from munas.data.errors import DataError
 
 SPLIT_SEED = 0
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import torch
 
-from data.dataset import Dataset
-from data.download import DATA_DIR_ENV, resolve_data_dir
-from data.registry import get_source, load_dataset
+from munas.data.dataset import Dataset
+from munas.data.download import DATA_DIR_ENV, resolve_data_dir
+from munas.data.registry import get_source, load_dataset
 
 
 def data_required() -> bool:

@@ -21,11 +21,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from data.cache import cached_arrays
-from data.dataset import Dataset, make_dataset
-from data.errors import DataError
-from data.images import IMAGE_SUFFIXES, load_resized_images
-from data.splits import stratified_split, train_val_test
+from munas.data.cache import cached_arrays
+from munas.data.dataset import Dataset, make_dataset
+from munas.data.errors import DataError
+from munas.data.images import IMAGE_SUFFIXES, load_resized_images
+from munas.data.splits import stratified_split, train_val_test
 
 NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
 FOLDER_LOADER_VERSION = 1

@@ -6,9 +6,9 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from data.download import RemoteFile, read_content, resolve_data_dir
-from data.errors import DataError
-from data.registry import DatasetSource
+from munas.data.download import RemoteFile, read_content, resolve_data_dir
+from munas.data.errors import DataError
+from munas.data.registry import DatasetSource
 
 
 @dataclass(frozen=True)

@@ -3,4 +3,4 @@
 Importing the package registers the ``gnn`` screener with :mod:`munas.search.screening`.
 """
 
-from surrogate import screening as _screening  # noqa: F401  (registers "gnn")
+from munas.surrogate import screening as _screening  # noqa: F401  (registers "gnn")

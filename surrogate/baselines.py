@@ -21,7 +21,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from torch_geometric.data import Data
 
-from surrogate.encoding import OP_KINDS
+from munas.surrogate.encoding import OP_KINDS
 
 
 def flat_features(graph: Data) -> np.ndarray:

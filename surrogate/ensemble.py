@@ -22,8 +22,8 @@ import numpy as np
 import torch
 from torch_geometric.data import Batch, Data
 
-from surrogate.model import ModelConfig, SurrogateGNN
-from surrogate.threads import single_threaded
+from munas.surrogate.model import ModelConfig, SurrogateGNN
+from munas.surrogate.threads import single_threaded
 
 
 LOG_OFFSET = 0.01

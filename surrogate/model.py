@@ -25,7 +25,7 @@ from torch import nn
 from torch_geometric.data import Batch
 from torch_geometric.nn import GINEConv, global_max_pool, global_mean_pool
 
-from surrogate.encoding import EDGE_FEATURES, GRAPH_FEATURES, NODE_FEATURES
+from munas.surrogate.encoding import EDGE_FEATURES, GRAPH_FEATURES, NODE_FEATURES
 
 
 @dataclass(frozen=True)

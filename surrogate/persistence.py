@@ -17,9 +17,9 @@ from typing import Any
 import torch
 
 from munas.errors import UserError
-from surrogate.encoding import EDGE_FEATURES, GRAPH_FEATURES, NODE_FEATURES
-from surrogate.ensemble import TARGET, SurrogateEnsemble
-from surrogate.model import ModelConfig, SurrogateGNN
+from munas.surrogate.encoding import EDGE_FEATURES, GRAPH_FEATURES, NODE_FEATURES
+from munas.surrogate.ensemble import TARGET, SurrogateEnsemble
+from munas.surrogate.model import ModelConfig, SurrogateGNN
 
 FORMAT = "munas-surrogate"
 VERSION = 1

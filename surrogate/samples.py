@@ -25,7 +25,7 @@ from munas.search.candidates import EvaluatedCandidate
 from munas.search.run import RunDirectory, list_runs
 from munas.search.store import RunStore
 from munas.space.architecture import Architecture, ArchitectureError, parse_architecture
-from surrogate.encoding import encode
+from munas.surrogate.encoding import encode
 
 
 @dataclass(frozen=True)

@@ -33,10 +33,10 @@ from munas.errors import UserError
 from munas.search.candidates import Candidate, EvaluatedCandidate
 from munas.search.fitness import ScalarisedFitness
 from munas.search.screening import Screener, register_screener
-from surrogate.encoding import encode
-from surrogate.ensemble import Prediction, SurrogateEnsemble
-from surrogate.persistence import load_ensemble
-from surrogate.training import TrainingConfig, fit_ensemble
+from munas.surrogate.encoding import encode
+from munas.surrogate.ensemble import Prediction, SurrogateEnsemble
+from munas.surrogate.persistence import load_ensemble
+from munas.surrogate.training import TrainingConfig, fit_ensemble
 
 
 @register_screener("gnn")

@@ -32,10 +32,10 @@ import torch
 from torch.nn import functional as F
 from torch_geometric.data import Batch, Data
 
-from surrogate.ensemble import SurrogateEnsemble, error_to_target
-from surrogate.metrics import Scores, score
-from surrogate.model import ModelConfig, SurrogateGNN
-from surrogate.threads import single_threaded
+from munas.surrogate.ensemble import SurrogateEnsemble, error_to_target
+from munas.surrogate.metrics import Scores, score
+from munas.surrogate.model import ModelConfig, SurrogateGNN
+from munas.surrogate.threads import single_threaded
 
 
 @dataclass(frozen=True)

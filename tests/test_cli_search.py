@@ -182,7 +182,7 @@ def test_second_writer_is_refused_and_sigint_stops_cleanly_saying_how_to_resume(
 
 def in_process(args: list[str], monkeypatch, capsys) -> tuple[int, str, str]:
     """Run ``python cli.py ARGS`` inside the test process (no interpreter start-up)."""
-    import cli as entry
+    import munas.cli as entry
 
     monkeypatch.setattr(sys, "argv", ["cli.py", *args])
     try:

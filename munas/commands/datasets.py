@@ -8,10 +8,10 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from data.cache import refreshed
-from data.dataset import Dataset
-from data.registry import get_source, list_datasets, load_dataset
-from data.verify import check_files
+from munas.data.cache import refreshed
+from munas.data.dataset import Dataset
+from munas.data.registry import get_source, list_datasets, load_dataset
+from munas.data.verify import check_files
 from munas.commands.output import console
 
 

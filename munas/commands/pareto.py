@@ -23,7 +23,7 @@ from munas.search.store import RunStore
 from munas.search.units import format_bytes, format_count, parse_bytes, parse_count, parse_error_rate
 
 if TYPE_CHECKING:
-    from surrogate.metrics import Scores
+    from munas.surrogate.metrics import Scores
 
 HYPERVOLUME_NOTE = ("hypervolume: objectives divided by their bounds, reference point = the bounds (1, …, 1); "
                     "1.0 would be a zero-error, zero-cost network")
@@ -119,7 +119,7 @@ def _audit(candidates: list[EvaluatedCandidate]) -> "tuple[int, Scores] | None":
     """The surrogate's live accuracy for a run that stored predictions (imports the surrogate only then)."""
     if not any(c.predicted_error is not None for c in candidates):
         return None
-    from surrogate.metrics import prediction_audit
+    from munas.surrogate.metrics import prediction_audit
 
     return prediction_audit(candidates)
 

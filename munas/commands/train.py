@@ -64,7 +64,7 @@ def train_command(
         raise UserError(f"--sparsity must be in [0, 1), got {sparsity}")
     if threads is not None and threads < 1:
         raise UserError(f"--threads must be at least 1, got {threads}")
-    from data import load_dataset
+    from munas.data import load_dataset
 
     data = load_dataset(dataset, data_dir)
     if tuple(architecture.input_shape) != data.input_shape or architecture.num_classes != data.num_classes:

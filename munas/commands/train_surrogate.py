@@ -36,9 +36,9 @@ def train_surrogate_command(
     runs_dir: Optional[str] = typer.Option(None, "--runs-dir", help="Runs folder (default $MUNAS_RUNS_DIR or ./runs)."),
 ) -> None:
     """Train the GNN surrogate on evaluated candidates; report held-out Kendall τ, Spearman ρ, MAE; save it."""
-    from surrogate.persistence import save_ensemble
-    from surrogate.samples import encode_samples, samples_from_runs, select_runs
-    from surrogate.training import TrainingConfig, cross_validate, fit_ensemble
+    from munas.surrogate.persistence import save_ensemble
+    from munas.surrogate.samples import encode_samples, samples_from_runs, select_runs
+    from munas.surrogate.training import TrainingConfig, cross_validate, fit_ensemble
 
     if folds < 2:
         raise UserError(f"--folds must be at least 2, got {folds}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from munas.resources.accounting import DEFAULT_PROFILE, PROFILES, Accounting, get_accounting
+from munas.resources.accounting import ACCOUNTING, DEFAULT_PROFILE, Accounting, get_accounting
 from munas.resources.graph import Op, OperatorGraph, build_graph
 from munas.resources.peak_memory import PeakMemory, peak_memory
 from munas.space.architecture import Architecture
@@ -32,6 +32,6 @@ def compute_resources(architecture: Architecture, accounting: str | Accounting =
 
 
 __all__ = [
-    "Accounting", "DEFAULT_PROFILE", "PROFILES", "get_accounting", "Op", "OperatorGraph", "build_graph",
+    "Accounting", "ACCOUNTING", "DEFAULT_PROFILE", "get_accounting", "Op", "OperatorGraph", "build_graph",
     "PeakMemory", "peak_memory", "Resources", "compute_resources",
 ]

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from munas.registry import Registry
+
 
 @dataclass(frozen=True)
 class Accounting:
@@ -25,18 +27,16 @@ class Accounting:
     bias_bytes: int = 1
 
 
-MUNAS = Accounting("munas", pool_rounding="ceil", input_in_peak_memory=False, explicit_padding=False)
-TFLM = Accounting("tflm", pool_rounding="floor", input_in_peak_memory=True, explicit_padding=True, bias_bytes=4)
-
-PROFILES: dict[str, Accounting] = {profile.name: profile for profile in (TFLM, MUNAS)}
+ACCOUNTING: Registry[Accounting] = Registry("accounting profile")
+MUNAS = ACCOUNTING.add("munas", Accounting("munas", pool_rounding="ceil", input_in_peak_memory=False,
+                                           explicit_padding=False))
+TFLM = ACCOUNTING.add("tflm", Accounting("tflm", pool_rounding="floor", input_in_peak_memory=True,
+                                         explicit_padding=True, bias_bytes=4))
 DEFAULT_PROFILE = "tflm"
 
 
 def get_accounting(name: str | Accounting) -> Accounting:
-    """Look up a profile by name (``tflm`` or ``munas``)."""
+    """Look up a profile by name (``tflm`` or ``munas``); an unknown name is a :class:`UserError`."""
     if isinstance(name, Accounting):
         return name
-    try:
-        return PROFILES[name]
-    except KeyError:
-        raise ValueError(f"unknown accounting profile {name!r}; choose one of {', '.join(PROFILES)}") from None
+    return ACCOUNTING.get(name)

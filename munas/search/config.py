@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from munas.errors import UserError
-from munas.resources import PROFILES
+from munas.resources import get_accounting
 from munas.search.fitness import DEFAULT_LAMBDA_FLOOR, Bounds
 
 PAPER_BOUNDS: dict[str, Bounds] = {
@@ -176,10 +176,9 @@ def _positive(name: str, value: int) -> None:
 
 def check_executor(name: str, workers: int) -> None:
     """Fail before anything is written if the executor cannot be created as asked."""
-    from munas.search.executors import list_executors
+    from munas.search.executors import EXECUTORS
 
-    if name not in list_executors():
-        raise UserError(f"unknown executor {name!r}; choose one of {', '.join(list_executors())}")
+    EXECUTORS.get(name)
     _positive("workers", workers)
     if name == "inprocess" and workers > 1:
         raise UserError("--executor inprocess trains one candidate at a time; use --executor process for --workers > 1")
@@ -217,8 +216,7 @@ def new_config(options: SearchOptions, run: str) -> SearchConfig:
     if epochs is not None:
         _positive("epochs", epochs)
     accounting = options.accounting or "tflm"
-    if accounting not in PROFILES:
-        raise UserError(f"--accounting must be one of {', '.join(PROFILES)}, got {accounting!r}")
+    get_accounting(accounting)
     surrogate = options.surrogate or "none"
     screen = options.screen if options.screen is not None else (1 if surrogate == "none" else 8)
     _positive("screen", screen)

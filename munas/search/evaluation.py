@@ -67,7 +67,7 @@ def load_cached_dataset(name: str, data_dir: str | None) -> Any:
     """The data set, loaded once per process (workers train many candidates on it)."""
     key = (name, data_dir)
     if key not in _DATASETS:
-        from data import load_dataset
+        from munas.data import load_dataset
 
         _DATASETS[key] = load_dataset(name, data_dir)
     return _DATASETS[key]

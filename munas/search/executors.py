@@ -24,6 +24,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from munas.errors import UserError
+from munas.registry import Registry
 from munas.search.evaluation import EvaluationJob, EvaluationOutcome, evaluate
 
 
@@ -56,27 +57,20 @@ class Executor(ABC):
         self.close()
 
 
-_REGISTRY: dict[str, Callable[..., Executor]] = {}
-
-
-def register_executor(name: str) -> Callable[[Callable[..., Executor]], Callable[..., Executor]]:
-    def decorate(factory: Callable[..., Executor]) -> Callable[..., Executor]:
-        _REGISTRY[name] = factory
-        return factory
-
-    return decorate
+EXECUTORS: Registry[Callable[..., Executor]] = Registry("executor")
+register_executor = EXECUTORS.register
 
 
 def list_executors() -> list[str]:
-    return sorted(_REGISTRY)
+    return EXECUTORS.names()
 
 
 def create_executor(name: str, workers: int = 1, address: str | None = None) -> Executor:
-    if name not in _REGISTRY:
-        raise UserError(f"unknown executor {name!r}; choose one of {', '.join(list_executors())}")
+    """Start the executor registered as ``name`` with ``workers`` workers (``address``: Ray's)."""
+    factory = EXECUTORS.get(name)
     if workers < 1:
         raise UserError(f"--workers must be at least 1, got {workers}")
-    return _REGISTRY[name](workers=workers, address=address)
+    return factory(workers=workers, address=address)
 
 
 @register_executor("inprocess")

@@ -67,7 +67,7 @@ def _load_plugins(name: str) -> None:
         return
     if name == "gnn":
         try:
-            import surrogate  # noqa: F401  (registers "gnn" on import)
+            import munas.surrogate  # noqa: F401  (registers "gnn" on import)
         except ImportError as error:
             raise UserError(f"--surrogate gnn needs the surrogate package, which failed to import ({error}); "
                             "reinstall with pip install -e . or use --surrogate none") from None

@@ -16,7 +16,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from data.dataset import Augmentation
+from munas.data.dataset import Augmentation
 
 
 def is_identity(augmentation: Augmentation) -> bool:

@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 
-from data.dataset import Dataset
+from munas.data.dataset import Dataset
 from munas.resources import Resources, compute_resources
 from munas.space.architecture import Architecture
 from munas.training.augmentation import augment, is_identity

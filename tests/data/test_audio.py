@@ -3,10 +3,10 @@ import math
 import numpy as np
 import pytest
 
-from data import DataError
-from data.audio import (FRAMES, LOG_FLOOR, dct_matrix, mel_weights, mfcc, power_spectrogram, read_wav)
-from data.speech_commands import find_root
-from data.testing import real_data_dir
+from munas.data import DataError
+from munas.data.audio import (FRAMES, LOG_FLOOR, dct_matrix, mel_weights, mfcc, power_spectrogram, read_wav)
+from munas.data.speech_commands import find_root
+from munas.data.testing import real_data_dir
 
 
 def tf_filterbank(magnitude_squared: np.ndarray) -> np.ndarray:

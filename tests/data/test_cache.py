@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from data.cache import cached_arrays, refreshed
+from munas.data.cache import cached_arrays, refreshed
 
 
 @pytest.fixture

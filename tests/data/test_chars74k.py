@@ -3,9 +3,9 @@ import hashlib
 import pytest
 import torch
 
-from data.chars74k import FOLDER, image_paths
-from data.download import resolve_data_dir
-from data.testing import check_splits, duplicates_across_splits, load_real_dataset, real_data_dir
+from munas.data.chars74k import FOLDER, image_paths
+from munas.data.download import resolve_data_dir
+from munas.data.testing import check_splits, duplicates_across_splits, load_real_dataset, real_data_dir
 
 
 @pytest.fixture(scope="module")

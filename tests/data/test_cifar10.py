@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 import torch
 
-from data import DataError, load_dataset
-from data.cifar10 import FOLDER, MEAN, STD, read_batch
-from data.testing import check_splits, duplicates_across_splits, load_real_dataset, real_data_dir
+from munas.data import DataError, load_dataset
+from munas.data.cifar10 import FOLDER, MEAN, STD, read_batch
+from munas.data.testing import check_splits, duplicates_across_splits, load_real_dataset, real_data_dir
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +104,7 @@ def test_archive_is_downloaded_checked_and_extracted_once(tmp_path, monkeypatch)
     import io
     import tarfile
 
-    from data.download import RemoteFile
+    from munas.data.download import RemoteFile
 
     train_paths, test_path = present_batches()
     buffer = io.BytesIO()
@@ -113,14 +113,14 @@ def test_archive_is_downloaded_checked_and_extracted_once(tmp_path, monkeypatch)
             tar.add(path, arcname=f"{FOLDER}/{path.name}")
     archive = buffer.getvalue()
     url = "https://example.org/cifar-10-python.tar.gz"
-    monkeypatch.setattr("data.cifar10.ARCHIVE", RemoteFile("cifar-10-python.tar.gz", hashlib.sha256(archive).hexdigest(), url))
+    monkeypatch.setattr("munas.data.cifar10.ARCHIVE", RemoteFile("cifar-10-python.tar.gz", hashlib.sha256(archive).hexdigest(), url))
     requests = []
 
     def fetch(requested, out):
         requests.append(requested)
         out.write(archive)
 
-    monkeypatch.setattr("data.download.https_fetch", fetch)
+    monkeypatch.setattr("munas.data.download.https_fetch", fetch)
     dataset = load_dataset("cifar10", data_dir=tmp_path)
     assert requests == [url]
     assert sorted(p.name for p in (tmp_path / FOLDER).iterdir()) == sorted([train_paths[0].name, "test_batch"])

@@ -2,7 +2,7 @@ import numpy as np
 import torch
 from sklearn.datasets import load_digits as sklearn_digits
 
-from data import Dataset, list_datasets, load_dataset
+from munas.data import Dataset, list_datasets, load_dataset
 
 
 def test_digits_is_registered_and_needs_no_files(tmp_path):

@@ -3,10 +3,10 @@ from pathlib import Path
 
 import pytest
 
-from data import DataError, load_dataset
-from data.download import RemoteFile, extract_tar_members, read_verified, resolve_data_dir
-from data.mnist import REMOTE_FILES
-from data.testing import real_data_dir
+from munas.data import DataError, load_dataset
+from munas.data.download import RemoteFile, extract_tar_members, read_verified, resolve_data_dir
+from munas.data.mnist import REMOTE_FILES
+from munas.data.testing import real_data_dir
 
 
 class LocalFetcher:
@@ -72,7 +72,7 @@ def test_network_failure_is_one_line_with_where_to_put_the_file(tmp_path):
 
 def test_whole_data_set_downloads_through_load_dataset(tmp_path, mnist_sources, monkeypatch):
     fetch = LocalFetcher(mnist_sources)
-    monkeypatch.setattr("data.download.https_fetch", fetch)
+    monkeypatch.setattr("munas.data.download.https_fetch", fetch)
     monkeypatch.setenv("MUNAS_CACHE_DIR", str(tmp_path / "cache"))
     dataset = load_dataset("mnist", data_dir=tmp_path / "data")
     assert dataset.split_sizes == (54000, 6000, 10000)

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from data.testing import check_splits, duplicates_across_splits, load_real_dataset
+from munas.data.testing import check_splits, duplicates_across_splits, load_real_dataset
 
 
 @pytest.fixture(scope="module")

@@ -4,11 +4,11 @@ import shutil
 import numpy as np
 import pytest
 
-from data import DataError, load_dataset
-from data.download import read_verified
-from data.testing import real_data_dir
-from data.idx import parse_idx
-from data.mnist import FOLDER, REMOTE_FILES
+from munas.data import DataError, load_dataset
+from munas.data.download import read_verified
+from munas.data.testing import real_data_dir
+from munas.data.idx import parse_idx
+from munas.data.mnist import FOLDER, REMOTE_FILES
 
 
 def idx_bytes(array: np.ndarray) -> bytes:

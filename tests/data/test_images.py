@@ -3,10 +3,10 @@ import pytest
 import torch
 from PIL import Image
 
-from data import DataError
-from data.chars74k import FOLDER, image_paths
-from data.testing import real_data_dir
-from data.images import bilinear_resize, load_resized_images, read_image
+from munas.data import DataError
+from munas.data.chars74k import FOLDER, image_paths
+from munas.data.testing import real_data_dir
+from munas.data.images import bilinear_resize, load_resized_images, read_image
 
 
 def real_images(count):

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from data.idx import parse_idx
-from data.mnist import REMOTE_FILES
-from data.testing import check_splits, duplicates_across_splits, load_real_dataset, real_data_dir
+from munas.data.idx import parse_idx
+from munas.data.mnist import REMOTE_FILES
+from munas.data.testing import check_splits, duplicates_across_splits, load_real_dataset, real_data_dir
 
 
 @pytest.fixture(scope="module")

@@ -1,8 +1,8 @@
 import pytest
 
-from data import DataError, list_datasets, load_dataset, register_dataset
-from data.registry import get_source
-from data.testing import load_real_dataset
+from munas.data import DataError, list_datasets, load_dataset, register_dataset
+from munas.data.registry import get_source
+from munas.data.testing import load_real_dataset
 
 BUILT_IN = ["chars74k", "cifar10", "digits", "fashion_mnist", "mnist", "speech_commands"]
 

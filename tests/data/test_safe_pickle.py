@@ -4,8 +4,8 @@ import pickle
 import numpy as np
 import pytest
 
-from data import DataError
-from data.safe_pickle import load_restricted_pickle
+from munas.data import DataError
+from munas.data.safe_pickle import load_restricted_pickle
 
 
 class RunsCommand:

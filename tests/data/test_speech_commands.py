@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 import torch
 
-from data.audio import mfcc, read_wav
-from data.download import resolve_data_dir
-from data.speech_commands import (CLASSES, KEYWORDS, SILENCE, UNKNOWN, build_index, clip_paths, find_root,
+from munas.data.audio import mfcc, read_wav
+from munas.data.download import resolve_data_dir
+from munas.data.speech_commands import (CLASSES, KEYWORDS, SILENCE, UNKNOWN, build_index, clip_paths, find_root,
                                   which_split)
-from data.testing import check_splits, load_real_dataset
+from munas.data.testing import check_splits, load_real_dataset
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +84,7 @@ def test_silence_is_cut_from_background_noise_when_present(root, tmp_path, monke
     import shutil
     import wave
 
-    from data import load_dataset
+    from munas.data import load_dataset
 
     data_dir = tmp_path / "data"
     copy = data_dir / root.name

@@ -5,9 +5,9 @@ import pytest
 import torch
 from sklearn.datasets import load_digits
 
-from data import DataError, load_dataset
-from data.chars74k import FOLDER, image_paths
-from data.testing import check_splits, real_data_dir
+from munas.data import DataError, load_dataset
+from munas.data.chars74k import FOLDER, image_paths
+from munas.data.testing import check_splits, real_data_dir
 
 
 @pytest.fixture

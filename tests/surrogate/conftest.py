@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from surrogate.samples import encode_samples, samples_from_jsonl
+from munas.surrogate.samples import encode_samples, samples_from_jsonl
 
 FIXTURE = Path(__file__).parent / "fixtures" / "digits_candidates.jsonl"
 

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 from munas.space.sampling import random_architecture
-from surrogate.baselines import BASELINES, feature_matrix, fit_baseline, predict_baseline
-from surrogate.encoding import GRAPH_FEATURES, NODE_FEATURES, OP_KINDS, encode
+from munas.surrogate.baselines import BASELINES, feature_matrix, fit_baseline, predict_baseline
+from munas.surrogate.encoding import GRAPH_FEATURES, NODE_FEATURES, OP_KINDS, encode
 
 
 def _graphs(n, seed):

@@ -7,7 +7,7 @@ import torch
 from munas.resources import build_graph, compute_resources
 from munas.space.architecture import load_architecture
 from munas.space.sampling import random_architecture
-from surrogate.encoding import EDGE_FEATURES, GRAPH_FEATURES, NODE_FEATURES, OP_KINDS, encode
+from munas.surrogate.encoding import EDGE_FEATURES, GRAPH_FEATURES, NODE_FEATURES, OP_KINDS, encode
 
 
 def _architectures():

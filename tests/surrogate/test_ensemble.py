@@ -3,9 +3,9 @@ import torch
 from torch_geometric.data import Batch
 
 from munas.space.sampling import random_architecture
-from surrogate.encoding import encode
-from surrogate.ensemble import LOG_OFFSET, SurrogateEnsemble, error_to_target, target_to_error
-from surrogate.model import ModelConfig
+from munas.surrogate.encoding import encode
+from munas.surrogate.ensemble import LOG_OFFSET, SurrogateEnsemble, error_to_target, target_to_error
+from munas.surrogate.model import ModelConfig
 
 
 def test_mean_and_spread_are_those_of_the_members_in_error_units():

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from surrogate.metrics import score
+from munas.surrogate.metrics import score
 
 
 def test_perfect_and_reversed_rankings():

@@ -3,8 +3,8 @@ import torch
 from torch_geometric.data import Batch
 
 from munas.space.sampling import random_architecture
-from surrogate.encoding import encode
-from surrogate.model import FeatureScaler, ModelConfig, SurrogateGNN
+from munas.surrogate.encoding import encode
+from munas.surrogate.model import FeatureScaler, ModelConfig, SurrogateGNN
 
 
 def test_forward_gives_one_finite_value_per_graph():

@@ -7,10 +7,10 @@ import pytest
 import torch
 
 from munas.space.sampling import random_architecture
-from surrogate.encoding import encode
-from surrogate.ensemble import SurrogateEnsemble
-from surrogate.model import ModelConfig
-from surrogate.persistence import SurrogateFileError, load_ensemble, read_header, save_ensemble
+from munas.surrogate.encoding import encode
+from munas.surrogate.ensemble import SurrogateEnsemble
+from munas.surrogate.model import ModelConfig
+from munas.surrogate.persistence import SurrogateFileError, load_ensemble, read_header, save_ensemble
 
 
 def _graphs():

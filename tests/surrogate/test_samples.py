@@ -5,7 +5,7 @@ import pytest
 from munas.errors import UserError
 from munas.search.run import RunDirectory
 from munas.search.store import RunStore
-from surrogate.samples import (candidate_from_record, candidate_record, samples_from_jsonl, samples_from_runs,
+from munas.surrogate.samples import (candidate_from_record, candidate_record, samples_from_jsonl, samples_from_runs,
                                select_runs)
 
 from .conftest import FIXTURE

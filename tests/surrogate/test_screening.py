@@ -6,8 +6,8 @@ from munas.search.candidates import Candidate
 from munas.search.fitness import Bounds, ScalarisedFitness
 from munas.search.screening import create_screener
 from munas.space.sampling import random_architecture
-from surrogate.ensemble import Prediction, SurrogateEnsemble
-from surrogate.screening import GNNScreener
+from munas.surrogate.ensemble import Prediction, SurrogateEnsemble
+from munas.surrogate.screening import GNNScreener
 
 FITNESS = ScalarisedFitness((0.5, 0.5, 0.5, 0.5), Bounds(0.1, 10_000, 10_000, 1_000_000))
 ERROR_DOMINATES = ScalarisedFitness((0.5, 0.5, 0.5, 0.5), Bounds(0.1, 10**9, 10**9, 10**12))
@@ -77,7 +77,7 @@ def test_bad_settings_are_user_errors(kwargs):
 def _evaluated():
     import json
 
-    from surrogate.samples import candidate_from_record
+    from munas.surrogate.samples import candidate_from_record
 
     from .conftest import FIXTURE
 
@@ -88,7 +88,7 @@ def test_learns_from_real_candidates_on_schedule_and_scores_every_child():
     from dataclasses import replace
 
     from munas.space.morphisms import random_child
-    from surrogate.training import TrainingConfig
+    from munas.surrogate.training import TrainingConfig
 
     history = _evaluated()
     screener = GNNScreener(children_per_step=8, min_evaluations=20, retrain_every=10,
@@ -120,8 +120,8 @@ def test_learns_from_real_candidates_on_schedule_and_scores_every_child():
 
 
 def test_an_initial_surrogate_screens_from_the_start(tmp_path):
-    from surrogate.model import ModelConfig
-    from surrogate.persistence import save_ensemble
+    from munas.surrogate.model import ModelConfig
+    from munas.surrogate.persistence import save_ensemble
 
     path = tmp_path / "init.pt"
     save_ensemble(SurrogateEnsemble.untrained(2, ModelConfig(hidden=16, layers=1)), path)
@@ -134,7 +134,7 @@ def test_an_initial_surrogate_screens_from_the_start(tmp_path):
 
 def test_an_initial_surrogate_of_another_data_set_is_refused(tmp_path):
     from munas.errors import UserError
-    from surrogate.persistence import save_ensemble
+    from munas.surrogate.persistence import save_ensemble
 
     path = tmp_path / "init.pt"
     save_ensemble(SurrogateEnsemble.untrained(1), path, metadata={"dataset": "fashion_mnist"})
@@ -144,7 +144,7 @@ def test_an_initial_surrogate_of_another_data_set_is_refused(tmp_path):
 
 
 def test_the_seed_makes_the_fits_repeatable():
-    from surrogate.training import TrainingConfig
+    from munas.surrogate.training import TrainingConfig
 
     history = _evaluated()[:12]
     predictions = []

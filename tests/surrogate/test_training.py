@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 import torch
 
-from surrogate.ensemble import SurrogateEnsemble
-from surrogate.metrics import score
-from surrogate.training import TrainingConfig, cross_validate, fit_ensemble, pairwise_ranking_loss
+from munas.surrogate.ensemble import SurrogateEnsemble
+from munas.surrogate.metrics import score
+from munas.surrogate.training import TrainingConfig, cross_validate, fit_ensemble, pairwise_ranking_loss
 
 SMALL = TrainingConfig(members=2, epochs=80)
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from cli import app
-from data import DataError
-from data.mnist import FOLDER, REMOTE_FILES
-from data.testing import real_data_dir
+from munas.cli import app
+from munas.data import DataError
+from munas.data.mnist import FOLDER, REMOTE_FILES
+from munas.data.testing import real_data_dir
 
 runner = CliRunner()
 ROOT = Path(__file__).resolve().parents[3]

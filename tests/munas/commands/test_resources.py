@@ -46,4 +46,4 @@ def test_missing_file_and_unknown_profile_are_one_line_errors():
     missing = run("nowhere.json")
     assert missing.returncode == 2 and missing.stderr.count("\n") == 1 and "no such file" in missing.stderr
     profile = run(str(EXAMPLE), "--accounting", "tflite")
-    assert profile.returncode == 2 and "--accounting must be one of tflm, munas" in profile.stderr
+    assert profile.returncode == 2 and "unknown accounting profile 'tflite'; choose one of munas, tflm" in profile.stderr

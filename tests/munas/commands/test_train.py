@@ -11,8 +11,8 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from cli import app
-from data import load_dataset
+from munas.cli import app
+from munas.data import load_dataset
 from munas.errors import UserError
 from munas.space.architecture import parse_architecture, save_architecture
 from munas.training.checkpoint import WEIGHTS_FILE, load_trained

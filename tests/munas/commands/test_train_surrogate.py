@@ -5,7 +5,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from cli import app
+from munas.cli import app
 from munas.search.run import RunDirectory
 from munas.search.store import RunStore
 
@@ -42,8 +42,8 @@ def test_no_runs_and_mixed_data_sets_are_clear_errors(tmp_path):
 
 
 def test_trains_on_a_real_run_reports_scores_and_saves(tmp_path):
-    from surrogate.persistence import load_ensemble, read_header
-    from surrogate.samples import candidate_from_record
+    from munas.surrogate.persistence import load_ensemble, read_header
+    from munas.surrogate.samples import candidate_from_record
 
     fixture = ROOT / "tests" / "surrogate" / "fixtures" / "digits_candidates.jsonl"
     run = RunDirectory("digits-real", tmp_path)

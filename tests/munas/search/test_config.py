@@ -55,7 +55,7 @@ def test_config_round_trips_through_json():
 @pytest.mark.parametrize("options, message", [
     (SearchOptions(sample=30, population=10), "cannot exceed --population"),
     (SearchOptions(budget=0), "--budget"),
-    (SearchOptions(accounting="exotic"), "--accounting"),
+    (SearchOptions(accounting="exotic"), "unknown accounting profile"),
     (SearchOptions(screen=3), "needs a surrogate"),
     (SearchOptions(executor="pigeon"), "unknown executor"),
     (SearchOptions(surrogate_init="x.pt"), "needs a surrogate"),

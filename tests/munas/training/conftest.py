@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from data import load_dataset
+from munas.data import load_dataset
 from munas.space.architecture import parse_architecture
 from munas.training.presets import training_preset
 from munas.training.trainer import train_candidate

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from data import load_dataset
-from data.dataset import Augmentation
+from munas.data import load_dataset
+from munas.data.dataset import Augmentation
 from munas.training.augmentation import augment, is_identity, rotate, rotate_by, shift, symmetric_index
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from data import load_dataset
+from munas.data import load_dataset
 from munas.resources import compute_resources
 from munas.space.architecture import parse_architecture
 from munas.space.sampling import random_architecture

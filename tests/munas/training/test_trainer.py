@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 import torch
 
-from data.testing import load_real_dataset
+from munas.data.testing import load_real_dataset
 from munas.space.architecture import parse_architecture
 from munas.training.model import build_network
 from munas.training.presets import training_preset, with_epochs
