@@ -6,7 +6,7 @@ Objectives are always the 4-tuple ``(val_error, pmu, model_size, macs)`` in this
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from munas.resources import Resources
 from munas.space.architecture import Architecture
@@ -38,18 +38,14 @@ class Candidate:
 
 
 @dataclass(frozen=True)
-class EvaluatedCandidate:
-    """A candidate after training: what the run store holds per row.
+class Measurement:
+    """What training one candidate measured, on whichever worker trained it.
 
     ``pmu``/``model_size``/``macs`` are the resources of the *pruned* architecture under the
     run's accounting profile. ``status`` is ``ok``, ``nan_loss`` or ``failed``; only ``ok``
-    candidates have objectives and can become parents.
+    candidates have errors and resources.
     """
 
-    id: int
-    parent_id: int | None
-    architecture: Architecture
-    sparsity: float | None
     status: str
     message: str
     val_error: float | None
@@ -61,10 +57,31 @@ class EvaluatedCandidate:
     macs: int | None
     train_seconds: float
     epochs: int | None
+    finished_at: str
+
+
+@dataclass(frozen=True)
+class EvaluatedCandidate(Measurement):
+    """A candidate after training, what the run store holds per row: the proposal (id, parent,
+    architecture, sparsity, what a screener predicted, when it was submitted) and its
+    :class:`Measurement`. Only ``ok`` candidates have objectives and can become parents."""
+
+    id: int
+    parent_id: int | None
+    architecture: Architecture
+    sparsity: float | None
     predicted_error: float | None
     predicted_error_std: float | None
     submitted_at: str
-    finished_at: str
+
+    @classmethod
+    def from_proposal(cls, candidate_id: int, proposal: Candidate, submitted_at: str,
+                      measurement: Measurement) -> "EvaluatedCandidate":
+        """The record of ``proposal`` trained as ``candidate_id``: every measured field carries over."""
+        measured = {f.name: getattr(measurement, f.name) for f in fields(Measurement)}
+        return cls(id=candidate_id, parent_id=proposal.parent_id, architecture=proposal.architecture,
+                   sparsity=proposal.sparsity, predicted_error=proposal.predicted_error,
+                   predicted_error_std=proposal.predicted_error_std, submitted_at=submitted_at, **measured)
 
     @property
     def ok(self) -> bool:

@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from munas.resources import compute_resources
+from munas.search.candidates import Measurement
 from munas.space.architecture import Architecture
 
 _DATASETS: dict[tuple[str, str | None], Any] = {}
@@ -39,23 +40,10 @@ class EvaluationJob:
 
 
 @dataclass(frozen=True)
-class EvaluationOutcome:
-    """What a worker measured; with what the search proposed it becomes an
-    :class:`~munas.search.candidates.EvaluatedCandidate` (every field but the id carries over by name)."""
+class EvaluationOutcome(Measurement):
+    """What a worker measured for the job of ``candidate_id``."""
 
     candidate_id: int
-    status: str
-    message: str
-    val_error: float | None
-    test_error: float | None
-    int8_test_error: float | None
-    pruned_architecture: Architecture | None
-    pmu: int | None
-    model_size: int | None
-    macs: int | None
-    train_seconds: float
-    epochs: int | None
-    finished_at: str
 
 
 def candidate_seed(run_seed: int, candidate_id: int) -> int:
@@ -84,8 +72,10 @@ def evaluate(job: EvaluationJob, device: str | None = None) -> EvaluationOutcome
                                  device=device)
     except Exception as error:  # noqa: BLE001 - one bad candidate must not end a long search
         last = traceback.format_exception_only(type(error), error)[-1].strip()
-        return EvaluationOutcome(job.candidate_id, "failed", last, None, None, None, None, None, None, None,
-                                 time.perf_counter() - started, None, now_iso())
+        return EvaluationOutcome(
+            candidate_id=job.candidate_id, status="failed", message=last, val_error=None, test_error=None,
+            int8_test_error=None, pruned_architecture=None, pmu=None, model_size=None, macs=None,
+            train_seconds=time.perf_counter() - started, epochs=None, finished_at=now_iso())
     pruned = result.pruned_architecture
     resources = None
     if result.status == "ok" and pruned is not None:

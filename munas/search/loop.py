@@ -11,7 +11,7 @@ each candidate's training seed depends only on the run seed and its id).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -21,7 +21,7 @@ from munas.errors import UserError
 from munas.search.aging_evolution import AgingEvolution
 from munas.search.candidates import Candidate, EvaluatedCandidate
 from munas.search.config import SearchConfig, SearchOptions, new_config, resumed_config, train_config_object
-from munas.search.evaluation import EvaluationJob, EvaluationOutcome, candidate_seed, load_cached_dataset, now_iso
+from munas.search.evaluation import EvaluationJob, candidate_seed, load_cached_dataset, now_iso
 from munas.search.executors import create_executor
 from munas.search.interrupts import InterruptGuard, SearchInterrupted
 from munas.search.pareto import non_dominated_mask
@@ -88,16 +88,6 @@ class SearchResult:
     stats: SearchStats
     interrupted_by: int | None = None
     """The signal number that stopped the search, or None when the budget was spent."""
-
-
-def _merge(candidate_id: int, candidate: Candidate, submitted_at: str, outcome: EvaluationOutcome) -> EvaluatedCandidate:
-    """The stored record: what the search proposed plus everything the training measured."""
-    measured = {f.name: getattr(outcome, f.name) for f in fields(outcome) if f.name != "candidate_id"}
-    return EvaluatedCandidate(
-        id=candidate_id, parent_id=candidate.parent_id, architecture=candidate.architecture,
-        sparsity=candidate.sparsity, predicted_error=candidate.predicted_error,
-        predicted_error_std=candidate.predicted_error_std, submitted_at=submitted_at, **measured,
-    )
 
 
 def _log_line(evaluated: EvaluatedCandidate) -> str:
@@ -184,7 +174,7 @@ def _loop(config: SearchConfig, result: SearchResult, store: RunStore, screener,
                                               candidate_seed(config.seed, candidate_id), config.accounting))
             outcome = executor.wait()
             candidate, submitted_at = in_flight.pop(outcome.candidate_id)
-            evaluated = _merge(outcome.candidate_id, candidate, submitted_at, outcome)
+            evaluated = EvaluatedCandidate.from_proposal(outcome.candidate_id, candidate, submitted_at, outcome)
             with guard.critical():  # the record, and what the display shows of it, or neither
                 store.add(evaluated, evolution.state())
                 evolution.record(evaluated)
