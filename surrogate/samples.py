@@ -5,7 +5,7 @@ sparsity target) together with what training revealed (the validation error). Ca
 whose training failed carry no error and are left out.
 
 Two sources: the SQLite run stores of searches (``runs/<name>/candidates.sqlite``), read
-through :class:`munas.search.store.RunStore`, and JSON Lines logs (one evaluated candidate
+through :func:`munas.search.results.load_results`, and JSON Lines logs (one evaluated candidate
 per line, the fields of :class:`munas.search.candidates.EvaluatedCandidate` with the
 architectures as documents, plus ``dataset``), the format of the benchmark logs and test
 fixtures.
@@ -22,8 +22,7 @@ from torch_geometric.data import Data
 
 from munas.errors import UserError
 from munas.search.candidates import EvaluatedCandidate
-from munas.search.run import RunDirectory, list_runs
-from munas.search.store import RunStore
+from munas.search.results import RunResults
 from munas.space.architecture import Architecture, ArchitectureError, parse_architecture
 from munas.surrogate.encoding import encode
 
@@ -47,42 +46,10 @@ def samples_from_candidates(candidates: Iterable[EvaluatedCandidate], dataset: s
             for c in candidates if c.ok]
 
 
-def select_runs(names: Sequence[str] | None, dataset: str | None, root: str | Path | None = None) -> list[RunDirectory]:
-    """The runs named, or every run (of ``dataset`` if given) under the runs folder.
-
-    All selected runs must be of one data set: a surrogate predicts the errors of one task.
-    """
-    if names:
-        runs = [RunDirectory(name, root) for name in names]
-        for run in runs:
-            run.read_config()  # a clear error for a run that does not exist
-    else:
-        runs = list_runs(root)
-        if dataset is not None:
-            runs = [run for run in runs if run.read_config().get("dataset") == dataset]
-        if not runs:
-            where = RunDirectory("x", root).root
-            which = f" of data set {dataset!r}" if dataset else ""
-            raise UserError(f"no runs{which} in {where}; run a search first (python cli.py search"
-                            f"{' --dataset ' + dataset if dataset else ''}) or point --runs-dir at the runs folder")
-    datasets = sorted({str(run.read_config().get("dataset")) for run in runs})
-    if dataset is not None and datasets != [dataset]:
-        raise UserError(f"--dataset {dataset} does not match the runs given (data sets: {', '.join(datasets)})")
-    if len(datasets) > 1:
-        raise UserError(f"the runs are of several data sets ({', '.join(datasets)}); choose one with --dataset "
-                        "or name runs of one data set with --run")
-    return runs
-
-
-def samples_from_runs(runs: Sequence[RunDirectory]) -> list[Sample]:
-    samples: list[Sample] = []
-    for run in runs:
-        dataset = str(run.read_config().get("dataset"))
-        if not run.database.is_file():
-            continue  # a run that has not finished a single candidate yet
-        with RunStore(run.database, readonly=True) as store:
-            samples += samples_from_candidates(store.candidates(), dataset, run.name)
-    return samples
+def samples_from_results(results: Iterable[RunResults]) -> list[Sample]:
+    """The successfully trained candidates of every run (:func:`munas.search.results.load_results`)."""
+    return [sample for result in results
+            for sample in samples_from_candidates(result.candidates, result.config.dataset, result.name)]
 
 
 def candidate_record(candidate: EvaluatedCandidate, dataset: str) -> dict:

@@ -15,12 +15,12 @@ from rich.table import Table
 from munas.commands.output import console
 from munas.errors import UserError
 from munas.search.candidates import EvaluatedCandidate
-from munas.search.config import SearchConfig
 from munas.search.fitness import Bounds
-from munas.search.pareto import hypervolume, pareto_front, plot_fronts
-from munas.search.run import RunDirectory, list_runs, runs_root
-from munas.search.store import RunStore
-from munas.search.units import format_bytes, format_count, parse_bytes, parse_count, parse_error_rate
+from munas.search.pareto import hypervolume, pareto_front
+from munas.search.results import RunResults, load_results, select_runs
+from munas.search.run import runs_root
+from munas.commands.plots import plot_fronts
+from munas.commands.units import describe_bounds, format_bytes, format_count, parse_bytes, parse_count, parse_error_rate
 
 if TYPE_CHECKING:
     from munas.surrogate.metrics import Scores
@@ -46,42 +46,10 @@ def bound_overrides(error: Optional[str], pmu: Optional[str], size: Optional[str
     return {k: v for k, v in parsed.items() if v is not None}, dropped
 
 
-def _select_runs(dataset: Optional[str], names: list[str], root: Path) -> list[RunDirectory]:
-    if names:
-        if dataset:
-            raise UserError("give either --dataset or --run, not both")
-        runs = [RunDirectory(name, root) for name in names]
-        for run in runs:
-            if not run.exists():
-                raise UserError(f"run {run.name!r} does not exist in {root}; list them with ls {root}")
-        return runs
-    runs = list_runs(root)
-    if dataset:
-        runs = [r for r in runs if r.read_config().get("dataset") == dataset]
-        if not runs:
-            raise UserError(f"no runs of {dataset!r} in {root}; start one with python cli.py search --dataset {dataset}")
-        return runs
-    datasets = sorted({r.read_config().get("dataset") for r in runs})
-    if len(datasets) != 1:
-        raise UserError(f"{'no runs' if not runs else 'runs of several data sets (' + ', '.join(datasets) + ')'} in "
-                        f"{root}; give --dataset NAME or --run NAME")
-    return runs
-
-
-def load_runs(runs: list[RunDirectory]) -> tuple[list[SearchConfig], dict[str, list[EvaluatedCandidate]]]:
-    configs = [SearchConfig.from_dict(r.read_config()) for r in runs]
-    if len({c.dataset for c in configs}) > 1:
-        raise UserError("these runs searched different data sets; their errors are not comparable, compare runs of one")
-    if len({c.accounting for c in configs}) > 1:
+def _comparable(results: list[RunResults]) -> None:
+    """Fronts over several runs need resources counted one way."""
+    if len({r.config.accounting for r in results}) > 1:
         raise UserError("these runs used different --accounting profiles; their resources are not comparable")
-    groups = {}
-    for run in runs:
-        if not run.database.is_file():
-            groups[run.name] = []
-            continue
-        with RunStore(run.database, readonly=True) as store:
-            groups[run.name] = store.candidates()
-    return configs, groups
 
 
 def front_rows(groups: dict[str, list[EvaluatedCandidate]], bounds: Bounds, within_bounds: bool) -> list[tuple[str, EvaluatedCandidate]]:
@@ -146,23 +114,25 @@ def pareto_command(
     if as_json and as_csv:
         raise UserError("give --json or --csv, not both")
     root = runs_root(runs_dir)
-    runs = _select_runs(dataset, run, root)
-    configs, groups = load_runs(runs)
+    results = load_results(select_runs(run, dataset, root))
+    _comparable(results)
+    config = results[0].config
+    groups = {r.name: r.candidates for r in results}
     given, dropped = bound_overrides(error, pmu, size, macs)
-    values = configs[0].bounds.as_dict() | given
+    values = config.bounds.as_dict() | given
     bounds = Bounds.from_dict({k: (None if k in dropped else v) for k, v in values.items()})
     everything = [c for candidates in groups.values() for c in candidates]
     if not any(c.ok for c in everything):
         raise UserError(f"no trained candidates in {', '.join(groups)} yet; let the search run (or resume it) first")
     rows = front_rows(groups, bounds, within_bounds)
     total_hv = hypervolume(everything, bounds) if bounds.active else 0.0
-    plot_path = Path(out) if out else (runs[0].plot_path if len(runs) == 1 else root / f"pareto-{configs[0].dataset}.png")
+    plot_path = Path(out) if out else (results[0].run.plot_path if len(results) == 1 else root / f"pareto-{config.dataset}.png")
     if out or not (as_json or as_csv):
         plot_path.parent.mkdir(parents=True, exist_ok=True)
-        plot_fronts(groups, bounds, str(plot_path), title=f"{configs[0].dataset}: validation error vs resources")
+        plot_fronts(groups, bounds, str(plot_path), title=f"{config.dataset}: validation error vs resources")
     if as_json:
         print(json.dumps({
-            "dataset": configs[0].dataset, "accounting": configs[0].accounting, "error": "val_error",
+            "dataset": config.dataset, "accounting": config.accounting, "error": "val_error",
             "bounds": bounds.as_dict(), "within_bounds_only": within_bounds, "hypervolume": total_hv,
             "hypervolume_reference": "objectives / bounds, reference point (1, ..., 1) over the bounded objectives",
             "runs": {name: {"candidates": len(c), "hypervolume": hypervolume(c, bounds) if bounds.active else 0.0,
@@ -179,10 +149,10 @@ def pareto_command(
         for name, c in rows:
             writer.writerow({k: v for k, v in row_dict(name, c, bounds).items() if k in CSV_FIELDS})
         return
-    console.print(front_table(rows, bounds, show_run=len(runs) > 1,
-                              title=f"Pareto front of {', '.join(r.name for r in runs)} ({len(rows)} of "
+    console.print(front_table(rows, bounds, show_run=len(results) > 1,
+                              title=f"Pareto front of {', '.join(groups)} ({len(rows)} of "
                                     f"{len(everything)} candidates)"))
-    console.print(f"bounds: {bounds.describe()}  ·  {ERROR_NOTE}")
+    console.print(f"bounds: {describe_bounds(bounds)}  ·  {ERROR_NOTE}")
     for name, candidates in groups.items():
         console.print(f"{name}: {len(candidates)} candidates, hypervolume {hypervolume(candidates, bounds) if bounds.active else 0.0:.4f}")
         audit = _audit(candidates)

@@ -13,8 +13,9 @@ from munas.commands.pareto import ERROR_NOTE, HYPERVOLUME_NOTE, bound_overrides,
 from munas.search.candidates import EvaluatedCandidate
 from munas.search.config import SearchConfig, SearchOptions
 from munas.search.loop import SearchStats, run_search
-from munas.search.pareto import pareto_front, plot_fronts
-from munas.search.units import format_bytes, format_count
+from munas.search.pareto import pareto_front
+from munas.commands.plots import plot_fronts
+from munas.commands.units import describe_bounds, format_bytes, format_count
 
 
 def _duration(seconds: float | None) -> str:
@@ -47,7 +48,7 @@ class RichReporter:
                       f"{config.population}, sample {config.sample}, {config.train_config['epochs']} epochs, "
                       f"pruning {'on' if config.pruning else 'off'}, surrogate {config.surrogate}, "
                       f"executor {config.executor} ({config.workers} worker(s))")
-        console.print(f"bounds: {config.bounds.describe()} ({config.accounting} accounting)")
+        console.print(f"bounds: {describe_bounds(config.bounds)} ({config.accounting} accounting)")
         if stats.done:
             console.print(f"resuming with {stats.done} stored candidates")
         self._best_id = None if stats.best is None else stats.best.id
@@ -88,7 +89,7 @@ def search_command(
     executor: Optional[str] = typer.Option(None, "--executor", help="inprocess (default), process or ray."),
     workers: Optional[int] = typer.Option(None, "--workers", help="Trainings in parallel (process/ray executors)."),
     address: Optional[str] = typer.Option(None, "--address", help="Ray cluster address (e.g. auto)."),
-    surrogate: Optional[str] = typer.Option(None, "--surrogate", help="none (default) or gnn."),
+    surrogate: Optional[str] = typer.Option(None, "--surrogate", help="none (default, plain μNAS) or a predictor that screens the children: gnn, rf or mlp."),
     screen: Optional[int] = typer.Option(None, "--screen", help="Children made per trained one, for the surrogate to choose from."),
     surrogate_init: Optional[str] = typer.Option(None, "--surrogate-init", help="Start the surrogate from a saved one (train-surrogate --out)."),
     accounting: Optional[str] = typer.Option(None, "--accounting", help="tflm (default, int8 deployment) or munas (paper)."),

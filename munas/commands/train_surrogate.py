@@ -37,13 +37,14 @@ def train_surrogate_command(
 ) -> None:
     """Train the GNN surrogate on evaluated candidates; report held-out Kendall τ, Spearman ρ, MAE; save it."""
     from munas.surrogate.persistence import save_ensemble
-    from munas.surrogate.samples import encode_samples, samples_from_runs, select_runs
+    from munas.search.results import load_results, select_runs
+    from munas.surrogate.samples import encode_samples, samples_from_results
     from munas.surrogate.training import TrainingConfig, cross_validate, fit_ensemble
 
     if folds < 2:
         raise UserError(f"--folds must be at least 2, got {folds}")
     runs = select_runs(run, dataset, runs_dir)
-    samples = samples_from_runs(runs)
+    samples = samples_from_results(load_results(runs))
     names = ", ".join(r.name for r in runs)
     needed = max(MIN_CANDIDATES, folds)
     if len(samples) < needed:

@@ -60,13 +60,6 @@ class Bounds:
         """True when every bounded objective is at or under its bound."""
         return all(b is None or f <= b for f, b in zip(objectives, self.as_tuple()))
 
-    def describe(self) -> str:
-        from munas.search.units import format_bytes, format_count
-
-        error, pmu, size, macs = self.as_tuple()
-        return (f"error ≤ {error if error is not None else '-'}, PMU ≤ {format_bytes(pmu)}, "
-                f"size ≤ {format_bytes(size)}, MACs ≤ {format_count(macs)}")
-
 
 def normalise(objectives: Sequence[float], bounds: Bounds) -> np.ndarray:
     """``min(f_k / b_k, 10)`` per objective; NaN where the bound is not set."""

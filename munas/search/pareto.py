@@ -1,4 +1,4 @@
-"""Pareto fronts, hypervolume and the front plot of one or more runs.
+"""Pareto fronts and hypervolume of one or more runs.
 
 Selection uses the **validation** error (the test error is never looked at while searching,
 so it stays an unbiased estimate; spec quirk 21 plotted the test error instead). The front
@@ -12,14 +12,12 @@ zero-error, zero-cost network). Objectives without a bound are left out of it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
 from munas.search.candidates import OBJECTIVES, EvaluatedCandidate
 from munas.search.fitness import Bounds
-
-RESOURCE_LABELS = {"pmu": "peak memory (B)", "model_size": "model size (B)", "macs": "MACs"}
 
 
 def non_dominated_mask(points: np.ndarray) -> np.ndarray:
@@ -69,57 +67,3 @@ def normalised_hypervolume(objectives: np.ndarray, bounds: Bounds) -> float:
     from pymoo.indicators.hv import HV
 
     return float(HV(ref_point=np.ones(len(active)))(points))
-
-
-def front_2d(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Indices of the 2-D front of (resource x, error y), sorted by x."""
-    mask = non_dominated_mask(np.column_stack([x, y]))
-    indices = np.flatnonzero(mask)
-    return indices[np.argsort(x[indices], kind="stable")]
-
-
-def plot_fronts(groups: Mapping[str, Sequence[EvaluatedCandidate]], bounds: Bounds | None, path: str,
-                title: str = "") -> None:
-    """PNG with one panel per resource: validation error vs resource, every run's 2-D front.
-
-    All candidates are faint dots, each run's 2-D front is opaque with a step line, and the
-    bounds are dashed lines (the feasible region is bottom-left).
-    """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(1, 3, figsize=(15, 4.6), sharey=True)
-    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    for index, (label, candidates) in enumerate(groups.items()):
-        ok = [c for c in candidates if c.ok]
-        if not ok:
-            continue
-        colour = colours[index % len(colours)]
-        values = objective_matrix(ok)
-        error = values[:, 0]
-        for panel, (axis, resource) in enumerate(zip(axes, ("pmu", "model_size", "macs"))):
-            x = np.maximum(values[:, panel + 1], 1.0)
-            axis.scatter(x, error, s=12, color=colour, alpha=0.35, linewidths=0)
-            front = front_2d(x, error)
-            axis.step(x[front], error[front], where="post", color=colour, linewidth=1.2)
-            axis.scatter(x[front], error[front], s=26, color=colour, label=label if panel == 0 else None,
-                         edgecolors="black", linewidths=0.4, zorder=3)
-    for panel, (axis, resource) in enumerate(zip(axes, ("pmu", "model_size", "macs"))):
-        axis.set_xscale("log")
-        axis.set_xlabel(RESOURCE_LABELS[resource])
-        axis.grid(True, which="both", alpha=0.25)
-        if bounds is not None:
-            limit = bounds.as_tuple()[panel + 1]
-            if limit is not None:
-                axis.axvline(limit, color="grey", linestyle="--", linewidth=1)
-            if bounds.error is not None:
-                axis.axhline(bounds.error, color="grey", linestyle="--", linewidth=1)
-    axes[0].set_ylabel("validation error")
-    axes[0].legend(loc="upper right", fontsize=8)
-    if title:
-        figure.suptitle(title)
-    figure.tight_layout()
-    figure.savefig(path, dpi=120)
-    plt.close(figure)

@@ -3,10 +3,11 @@ import json
 import pytest
 
 from munas.errors import UserError
+from munas.search.config import SearchOptions, new_config
+from munas.search.results import load_results
 from munas.search.run import RunDirectory
 from munas.search.store import RunStore
-from munas.surrogate.samples import (candidate_from_record, candidate_record, samples_from_jsonl, samples_from_runs,
-                               select_runs)
+from munas.surrogate.samples import candidate_from_record, candidate_record, samples_from_jsonl, samples_from_results
 
 from .conftest import FIXTURE
 
@@ -24,13 +25,13 @@ def test_run_store_and_log_give_the_same_samples_and_skip_failures(tmp_path):
     records = _records()[:12]
     failed = dict(records[0], id=999, status="nan_loss", val_error=None, test_error=None)
     run = RunDirectory("digits-run", tmp_path)
-    run.write_config({"dataset": "digits"})
+    run.write_config(new_config(SearchOptions(dataset="digits"), run.name).to_dict())
     with RunStore(run.database) as store:
         for record in records + [failed]:
             store.add(candidate_from_record(record), {"next_id": 1})
     log = tmp_path / "log.jsonl"
     log.write_text("".join(json.dumps(r) + "\n" for r in records + [failed]))
-    from_store = samples_from_runs(select_runs(["digits-run"], None, tmp_path))
+    from_store = samples_from_results(load_results([run]))
     from_log = samples_from_jsonl(log)
     assert len(from_store) == len(from_log) == 12
     assert [(s.architecture, s.sparsity, s.val_error) for s in from_store] == \
@@ -43,12 +44,3 @@ def test_a_malformed_log_line_names_file_and_line(tmp_path):
     log.write_text(FIXTURE.read_text().splitlines()[0] + "\n{\"dataset\": \"digits\"}\n")
     with pytest.raises(UserError, match="bad.jsonl line 2"):
         samples_from_jsonl(log)
-
-
-def test_dataset_filter_must_match_the_named_runs(tmp_path):
-    RunDirectory("a", tmp_path).write_config({"dataset": "digits"})
-    with pytest.raises(UserError, match="--dataset mnist does not match"):
-        select_runs(["a"], "mnist", tmp_path)
-    assert [r.name for r in select_runs(None, "digits", tmp_path)] == ["a"]
-    with pytest.raises(UserError, match="no runs of data set 'mnist'"):
-        select_runs(None, "mnist", tmp_path)

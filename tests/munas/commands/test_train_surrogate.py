@@ -6,6 +6,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from munas.cli import app
+from munas.search.config import SearchOptions, new_config
 from munas.search.run import RunDirectory
 from munas.search.store import RunStore
 
@@ -15,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[3]
 
 def _empty_run(root, name="empty", dataset="digits"):
     run = RunDirectory(name, root)
-    run.write_config({"dataset": dataset})
+    run.write_config(new_config(SearchOptions(dataset=dataset), name).to_dict())
     RunStore(run.database).close()
     return run
 
@@ -46,8 +47,7 @@ def test_trains_on_a_real_run_reports_scores_and_saves(tmp_path):
     from munas.surrogate.samples import candidate_from_record
 
     fixture = ROOT / "tests" / "surrogate" / "fixtures" / "digits_candidates.jsonl"
-    run = RunDirectory("digits-real", tmp_path)
-    run.write_config({"dataset": "digits"})
+    run = _empty_run(tmp_path, "digits-real")
     with RunStore(run.database) as store:
         for line in fixture.read_text().splitlines()[:24]:
             store.add(candidate_from_record(json.loads(line)), {"next_id": 1})

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from munas.search.fitness import Bounds
-from munas.search.pareto import front_2d, hypervolume, non_dominated_mask, normalised_hypervolume, pareto_front, plot_fronts
+from munas.search.pareto import hypervolume, non_dominated_mask, normalised_hypervolume, pareto_front
 
 from .factories import evaluated
 
@@ -69,17 +69,3 @@ def test_pareto_front_uses_validation_error_skips_failures_and_filters_bounds():
     ]
     assert [c.id for c in pareto_front(candidates)] == [2, 0, 4]
     assert [c.id for c in pareto_front(candidates, bounds, within_bounds=True)] == [0, 4]
-
-
-def test_front_2d_is_sorted_by_resource():
-    x = np.array([3.0, 1.0, 2.0, 2.5])
-    y = np.array([0.1, 0.5, 0.2, 0.3])
-    assert front_2d(x, y).tolist() == [1, 2, 0]
-
-
-def test_plot_is_written(tmp_path):
-    path = tmp_path / "front.png"
-    plot_fronts({"a": [evaluated(0, (0.05, 500, 500, 500)), evaluated(1, (0.02, 900, 100, 50))],
-                 "b": [evaluated(2, (0.03, 300, 300, 300)), evaluated(3, status="failed")]},
-                Bounds(0.1, 1000, 1000, None), str(path), title="t")
-    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

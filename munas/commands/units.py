@@ -12,6 +12,7 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from munas.errors import UserError
+from munas.search.fitness import Bounds
 
 _DECIMAL = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9}
 _BINARY = {"KI": 2**10, "MI": 2**20, "GI": 2**30}
@@ -107,3 +108,10 @@ def format_count(value: int | float | None) -> str:
         if abs(value) >= factor:
             return f"{value / factor:.1f}{unit}"
     return f"{int(value)}"
+
+
+def describe_bounds(bounds: Bounds) -> str:
+    """``error ≤ 0.1, PMU ≤ 64.0 KB, size ≤ 64.0 KB, MACs ≤ 30.0M`` (``-`` for an objective without a bound)."""
+    error, pmu, size, macs = bounds.as_tuple()
+    return (f"error ≤ {error if error is not None else '-'}, PMU ≤ {format_bytes(pmu)}, "
+            f"size ≤ {format_bytes(size)}, MACs ≤ {format_count(macs)}")
