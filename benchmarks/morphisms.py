@@ -20,7 +20,7 @@ import numpy as np
 from munas.resources.graph import build_graph
 from munas.space.morphisms import _candidates, all_morphs
 from munas.space.sampling import Sampler, random_architecture
-from munas.space.stress import PAPER_TASKS
+from munas.space.stress import builtin_tasks
 
 
 
@@ -59,9 +59,10 @@ def main() -> None:
     args = parser.parse_args()
 
     rng = np.random.default_rng(args.seed)
+    tasks = builtin_tasks()
     parents = []
     for n in range(args.count):
-        shape, classes = PAPER_TASKS[n % len(PAPER_TASKS)]
+        shape, classes = tasks[n % len(tasks)]
         arch = random_architecture(shape, classes, rng)
         for _ in range(int(rng.integers(0, 10))):
             children = all_morphs(arch, rng)
@@ -73,7 +74,7 @@ def main() -> None:
     entries = [len(all_morphs(a, rng)) for a in parents]
     candidates = [sum(1 for _ in _candidates(a, Sampler(rng))) for a in parents]
 
-    print(f"{len(parents)} parents (shapes {', '.join('x'.join(map(str, s)) for s, _ in PAPER_TASKS)})")
+    print(f"{len(parents)} parents (shapes {', '.join('x'.join(map(str, s)) for s, _ in tasks)})")
     print(f"all_morphs                  {summary(ours)}")
     print(f"assemble every child        {summary(baseline)}")
     print(f"ratio of medians            {statistics.median(baseline) / statistics.median(ours):.1f}x")

@@ -29,7 +29,7 @@ from munas.resources import compute_resources
 from munas.resources.graph import OperatorGraph, build_graph
 from munas.resources.peak_memory import exhaustive_peak_memory
 from munas.space.sampling import random_architecture
-from munas.space.stress import PAPER_TASKS, branchy_architecture
+from munas.space.stress import branchy_architecture, builtin_tasks
 
 ROOT = Path(__file__).resolve().parents[1]
 # The input shapes and class counts of the paper's data sets.
@@ -111,9 +111,10 @@ def main() -> None:
     parser.add_argument("--branchy", type=int, default=200, help="networks with many branch blocks to time")
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
+    tasks = builtin_tasks()
     architectures = []
     for i in range(args.count):
-        shape, classes = PAPER_TASKS[i % len(PAPER_TASKS)]
+        shape, classes = tasks[i % len(tasks)]
         architectures.append(random_architecture(shape, classes, rng))
 
     rows: list[tuple[str, list[float]]] = []
@@ -142,7 +143,7 @@ def main() -> None:
         mismatches += peak != ours
     rows.append(("reference memoised recursion, munas, CPU", reference_times))
 
-    print(f"{args.count} random search-space architectures (input shapes {', '.join(str(s) for s, _ in PAPER_TASKS)})")
+    print(f"{args.count} random search-space architectures (input shapes {', '.join(str(s) for s, _ in tasks)})")
     print(f"{'seconds per architecture':<44}{'median':>12}{'p99':>12}{'max':>12}")
     for name, times in rows:
         print(row(name, times))
@@ -157,7 +158,7 @@ def main() -> None:
 
     if args.branchy:
         branchy_rng = np.random.default_rng(args.seed + 1)
-        networks = [branchy_architecture(*PAPER_TASKS[i % len(PAPER_TASKS)], branchy_rng) for i in range(args.branchy)]
+        networks = [branchy_architecture(*tasks[i % len(tasks)], branchy_rng) for i in range(args.branchy)]
         print(f"{args.branchy} networks with one or two groups of 5-8 branch blocks (1-3 layers each)")
         for accounting in ("tflm", "munas"):
             results = [timed(compute_resources, network, accounting) for network in networks]

@@ -33,8 +33,8 @@ from rich.progress import Progress
 from rich.table import Table
 from torch_geometric.data import Batch
 
+from munas.data import search_defaults
 from munas.search.candidates import Candidate
-from munas.search.config import default_bounds
 from munas.search.fitness import random_fitness
 from munas.resources import compute_resources
 from munas.search.run import RunDirectory
@@ -121,7 +121,7 @@ def screening_cost(samples: list[Sample], k: int, trials: int, seed: int) -> dic
     ensemble = fit_ensemble(encode_samples(fit_set), [s.val_error for s in fit_set], TrainingConfig(), rng)
     screener = GNNScreener(children_per_step=k, seed=seed)
     screener.ensemble = ensemble
-    bounds = default_bounds(dataset)
+    bounds = search_defaults(dataset).bounds_for(pruning=True)
     batched, single = [], []
     for _ in range(trials):
         parent = fit_set[int(rng.integers(len(fit_set)))]

@@ -44,13 +44,13 @@ from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 from torch.utils.data import DataLoader, TensorDataset  # noqa: E402
 
-from munas.data import load_dataset  # noqa: E402
+from munas.data import load_dataset, search_defaults  # noqa: E402
 from munas.data.dataset import Augmentation  # noqa: E402
 from munas.resources import compute_resources  # noqa: E402
 from munas.space.architecture import parse_architecture  # noqa: E402
 from munas.training.device import training_dtype  # noqa: E402
 from munas.training.model import build_network  # noqa: E402
-from munas.training.presets import training_preset, with_epochs  # noqa: E402
+from munas.training.presets import with_epochs  # noqa: E402
 from munas.training.trainer import train_candidate  # noqa: E402
 
 BATCH, LR, DROPOUT = 128, 0.01, 0.15
@@ -113,7 +113,7 @@ def _plain(initial, x, y, x_test, y_test, loader: bool, threads: int | None) -> 
 
 
 def _munas(architecture, data, seed: int, precision: str) -> tuple[float, float]:
-    config = dataclasses.replace(with_epochs(training_preset("fashion_mnist"), 1), batch_size=BATCH, lr=LR,
+    config = dataclasses.replace(with_epochs(search_defaults("fashion_mnist").preset, 1), batch_size=BATCH, lr=LR,
                                  lr_schedule=(), weight_decay=0.0, dropout=DROPOUT, precision=precision)
     epoch_end = []
     started = time.perf_counter()

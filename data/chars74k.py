@@ -19,10 +19,14 @@ import numpy as np
 
 from munas.data.cache import cached_arrays
 from munas.data.dataset import Augmentation, Dataset, make_dataset
+from munas.data.defaults import SearchDefaults
 from munas.data.errors import DataError
 from munas.data.images import load_resized_images
 from munas.data.registry import register_dataset
 from munas.data.splits import train_val_test
+from munas.search.fitness import Bounds
+from munas.search.size import PAPER_SIZE
+from munas.training.presets import TrainConfig
 
 FOLDER = "chars74k/English/Img/GoodImg/Bmp"
 SOURCE = "http://www.ee.surrey.ac.uk/CVSSP/demos/chars74k/EnglishImg.tgz"
@@ -31,6 +35,14 @@ TEST_IMAGES, VAL_IMAGES = 2000, 705
 SIZE = 48
 LOADER_VERSION = 2
 _NAME = re.compile(r"img(\d{3})-\d+\.png")
+DEFAULTS = SearchDefaults(
+    preset=TrainConfig(epochs=60, batch_size=80, optimizer="sgdw", lr=0.01, weight_decay=1e-4,
+                       lr_schedule=((35, 0.005),), dropout=0.15, prune_start_epoch=20, prune_finish_epoch=53,
+                       min_sparsity=0.10, max_sparsity=0.85),
+    bounds=Bounds(0.30, 10_000, 20_000, 1_000_000),
+    size=PAPER_SIZE,
+)
+"""Spec §6.2 (aging-evolution config with structured pruning)."""
 
 
 def image_paths(folder: Path) -> list[tuple[Path, int]]:
@@ -43,7 +55,7 @@ def image_paths(folder: Path) -> list[tuple[Path, int]]:
     return found
 
 
-@register_dataset("chars74k", input_shape=(SIZE, SIZE, 3), num_classes=62, folder=FOLDER,
+@register_dataset("chars74k", input_shape=(SIZE, SIZE, 3), num_classes=62, defaults=DEFAULTS, folder=FOLDER,
                   requires=(f"{FOLDER}/Sample[0-9][0-9][0-9]/img*.png",),
                   description="Chars74K English GoodImg characters, PNG folders (7705 images)")
 def load_chars74k(data_dir: Path, download: bool) -> Dataset:

@@ -1,11 +1,18 @@
-"""The in-memory form of a data set that the trainer consumes."""
+"""The in-memory form of a data set that the trainer consumes.
+
+torch is imported where tensors are built, not at module level: every data set module imports
+this one, and listing or describing data sets must not pay for torch.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
+
+if TYPE_CHECKING:
+    import torch
 
 
 @dataclass(frozen=True)
@@ -70,6 +77,8 @@ def make_dataset(
     one pool of images). Converting in one place keeps every loader's output identical in layout
     and dtype; each pool is converted to NCHW float32 once and the splits are gathered from it.
     """
+    import torch
+
     pools: dict[int, torch.Tensor] = {}
     tensors: dict[str, torch.Tensor] = {}
     for split in ("train", "val", "test"):

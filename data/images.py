@@ -7,7 +7,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
 
 from munas.data.errors import DataError
 from munas.data.progress import progress
@@ -17,6 +16,8 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".pp
 
 def read_image(path: Path, mode: str) -> np.ndarray:
     """Decode ``path`` into a uint8 array (h, w, c) in PIL ``mode`` ("RGB" or "L")."""
+    from PIL import Image, UnidentifiedImageError  # imported by loaders only: listing data sets needs no PIL
+
     try:
         with Image.open(path) as image:
             array = np.asarray(image.convert(mode))

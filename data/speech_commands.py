@@ -31,9 +31,13 @@ import numpy as np
 from munas.data.audio import CLIP_SAMPLES, FRAMES, MEL_CHANNELS, mfcc, read_wav
 from munas.data.cache import cached_arrays
 from munas.data.dataset import Dataset, make_dataset
+from munas.data.defaults import SearchDefaults
 from munas.data.errors import DataError
 from munas.data.progress import progress
 from munas.data.registry import register_dataset
+from munas.search.fitness import Bounds
+from munas.search.size import PAPER_SIZE
+from munas.training.presets import TrainConfig
 
 FOLDERS = ("speech_commands_v0.02", "speech_commands_v0.01")
 SOURCE = "https://storage.googleapis.com/download.tensorflow.org/data/speech_commands_v0.02.tar.gz"
@@ -48,6 +52,14 @@ SHUFFLE_SEED = 59185
 LOADER_VERSION = 1
 BATCH = 256
 SPLIT_NAMES = {"validation": "val", "testing": "test", "training": "train"}
+DEFAULTS = SearchDefaults(
+    preset=TrainConfig(epochs=45, batch_size=50, optimizer="adamw", lr=5e-4, weight_decay=1e-5,
+                       lr_schedule=((20, 1e-4), (40, 2e-5)), dropout=0.0, prune_start_epoch=20,
+                       prune_finish_epoch=40, min_sparsity=0.10, max_sparsity=0.90),
+    bounds=Bounds(0.085, 60_000, 40_000, 20_000_000),
+    size=PAPER_SIZE,
+)
+"""Spec §6.2 (aging-evolution config with structured pruning)."""
 
 Entry = tuple[Path | None, int]  # (clip, label); None is a silence clip
 
@@ -136,7 +148,7 @@ def compute_features(root: Path, clips: list[Path]) -> dict[str, np.ndarray]:
 
 
 @register_dataset("speech_commands", input_shape=(FRAMES, MEL_CHANNELS, 1), num_classes=len(CLASSES),
-                  folder=" or ".join(FOLDERS), requires=("speech_commands_v0.0[12]/[!_]*/*.wav",),
+                  defaults=DEFAULTS, folder=" or ".join(FOLDERS), requires=("speech_commands_v0.0[12]/[!_]*/*.wav",),
                   description="Google Speech Commands keywords, 16 kHz WAV folders; MFCC 98x40")
 def load_speech_commands(data_dir: Path, download: bool) -> Dataset:
     """Load Speech Commands from ``data_dir/speech_commands_v0.02`` (or ``_v0.01``); see the module docstring."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.model_selection import train_test_split
 
 from munas.data.errors import DataError
 
@@ -19,6 +18,8 @@ def stratified_split(
     the split the μNAS configurations use, on indices only so no image is copied. A class too
     small to appear on both sides is a :class:`DataError` naming ``where`` the data came from.
     """
+    from sklearn.model_selection import train_test_split  # slow to import; only loaders need it
+
     labels = y[indices]
     counts = np.bincount(labels)
     present = counts[counts > 0]

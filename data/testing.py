@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-
-import torch
+from typing import TYPE_CHECKING
 
 from munas.data.dataset import Dataset
 from munas.data.download import DATA_DIR_ENV, resolve_data_dir
 from munas.data.registry import get_source, load_dataset
+
+if TYPE_CHECKING:
+    import torch
 
 
 def data_required() -> bool:
@@ -45,10 +47,17 @@ def load_real_dataset(name: str) -> Dataset:
     """Load the built-in data set ``name`` from ``$MUNAS_DATA_DIR``, never downloading.
 
     Skips or fails like :func:`real_data_dir` when the set is absent; a set that is present but
-    broken raises its :class:`DataError`, failing the test.
+    broken raises its :class:`DataError`, failing the test, and so does a set whose loaded shape
+    or class count differs from what it declares to the registry (which the search and the
+    stress tests rely on).
     """
     real_data_dir(name)
-    return load_dataset(name, download=False)
+    dataset = load_dataset(name, download=False)
+    source = get_source(name)
+    assert (dataset.input_shape, dataset.num_classes) == (source.input_shape, source.num_classes), (
+        f"{name} loads as {dataset.input_shape} with {dataset.num_classes} classes, but declares "
+        f"{source.input_shape} with {source.num_classes}")
+    return dataset
 
 
 def sample_hashes(x: torch.Tensor) -> list[bytes]:
@@ -68,6 +77,8 @@ def duplicates_across_splits(dataset: Dataset) -> int:
 def check_splits(dataset: Dataset, sizes: tuple[int, int, int], input_shape: tuple[int, int, int],
                  num_classes: int) -> None:
     """Assert the contract every loader keeps: sizes, NCHW float32 / int64 tensors, label range."""
+    import torch
+
     assert dataset.split_sizes == sizes, dataset.split_sizes
     assert dataset.input_shape == input_shape
     assert dataset.num_classes == num_classes

@@ -8,6 +8,9 @@
   are resized (bilinear) to the most common size among them, kept grey-scale when all are grey,
   else RGB, and scaled by 1/255; the split is 20 % test, then 10 % of the rest as validation,
   stratified with seed 0.
+
+Its search defaults are declared here too (:data:`USER_DEFAULTS`); they apply to user data only,
+never to a misspelt built-in name.
 """
 
 from __future__ import annotations
@@ -19,17 +22,31 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
 
 from munas.data.cache import cached_arrays
 from munas.data.dataset import Dataset, make_dataset
+from munas.data.defaults import SearchDefaults
 from munas.data.errors import DataError
 from munas.data.images import IMAGE_SUFFIXES, load_resized_images
 from munas.data.splits import stratified_split, train_val_test
+from munas.search.fitness import Bounds
+from munas.search.size import PAPER_SIZE
+from munas.training.presets import TrainConfig
 
 NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
 FOLDER_LOADER_VERSION = 1
 GREY_MODES = {"1", "L", "LA", "I", "I;16", "F"}
+
+USER_DEFAULTS = SearchDefaults(
+    preset=TrainConfig(epochs=30, batch_size=128, optimizer="sgdw", lr=0.01, weight_decay=1e-5,
+                       lr_schedule=((20, 0.005), (25, 0.001)), dropout=0.15, prune_start_epoch=3,
+                       prune_finish_epoch=25, min_sparsity=0.05, max_sparsity=0.90),
+    bounds=Bounds(0.10, 64_000, 64_000, 30_000_000),
+    size=PAPER_SIZE,
+)
+"""For any user data set: Fashion-MNIST's training procedure shortened to 30 epochs, the paper's
+headline microcontroller bounds (64 KB RAM, 64 KB flash, 30 M MACs) with 10 % error, and the
+paper's search size."""
 
 
 def load_user_dataset(path: Path) -> Dataset:
@@ -104,6 +121,8 @@ def class_folders(root: Path) -> list[tuple[str, list[Path]]]:
 
 
 def _size_and_mode(path: Path) -> tuple[tuple[int, int], str]:
+    from PIL import Image, UnidentifiedImageError  # imported by the loader only: listing data sets needs no PIL
+
     try:
         with Image.open(path) as image:
             return (image.height, image.width), image.mode

@@ -16,7 +16,7 @@ from munas.resources import compute_resources
 from munas.search.units import format_bytes, format_count
 from munas.space.architecture import load_architecture
 from munas.training.checkpoint import save_trained
-from munas.training.presets import training_preset, with_epochs
+from munas.training.presets import with_epochs
 from munas.training.trainer import TrainResult, train_candidate
 
 
@@ -64,14 +64,14 @@ def train_command(
         raise UserError(f"--sparsity must be in [0, 1), got {sparsity}")
     if threads is not None and threads < 1:
         raise UserError(f"--threads must be at least 1, got {threads}")
-    from munas.data import load_dataset
+    from munas.data import load_dataset, search_defaults
 
     data = load_dataset(dataset, data_dir)
     if tuple(architecture.input_shape) != data.input_shape or architecture.num_classes != data.num_classes:
         raise UserError(f"{architecture_file} is for input {list(architecture.input_shape)} with "
                         f"{architecture.num_classes} classes, but {data.name!r} has {list(data.input_shape)} with "
                         f"{data.num_classes}; edit input_shape/num_classes or pick the matching --dataset")
-    config = training_preset(data.name)
+    config = search_defaults(dataset).preset
     if epochs is not None:
         config = with_epochs(config, epochs)
     config.validate()

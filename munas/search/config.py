@@ -1,13 +1,8 @@
 """The configuration of one search: defaults per data set, validation, and resume rules.
 
-Bounds are those of the spec's per-data-set table (§6.2, aging-evolution configs; CIFAR-10
-uses its structured-pruning variant's bounds when pruning is on, as the paper did).
-``digits`` is not in the paper: it is the embedded data set that works with no download,
-so its bounds and search size are chosen here so that ``python cli.py search`` finishes in
-a few minutes on a 2-core CPU with a front worth looking at. Two default 80-candidate
-searches found 1.4–2 % validation error at about 6 KB PMU / 10–20 KB size, and 6–8 % error
-within 4 KB PMU / 10 KB size / 200 K MACs: these bounds bind without being out of reach. A user data set (a path) gets
-the paper's headline microcontroller bounds (64 KB RAM, 64 KB flash, 30 M MACs) and 10 %.
+The defaults (training preset, bounds, search size) are declared by each data set in its own
+module under ``data/`` and read here through :func:`munas.data.search_defaults`; a user data
+set (a path) has its own declared defaults, and an unknown name is an error.
 
 On ``--resume`` the stored configuration wins: options the user does not repeat are taken
 from it, and an option that would change what is being searched is an error (only the
@@ -22,55 +17,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from munas.data import search_defaults
 from munas.errors import UserError
 from munas.resources import get_accounting
 from munas.search.fitness import DEFAULT_LAMBDA_FLOOR, Bounds
-
-PAPER_BOUNDS: dict[str, Bounds] = {
-    "mnist": Bounds(0.035, 2_500, 4_500, 30_000_000),
-    "fashion_mnist": Bounds(0.10, 64_000, 64_000, 30_000_000),
-    "cifar10": Bounds(0.18, 75_000, 75_000, 30_000_000),
-    "chars74k": Bounds(0.30, 10_000, 20_000, 1_000_000),
-    "speech_commands": Bounds(0.085, 60_000, 40_000, 20_000_000),
-}
-PRUNING_BOUNDS: dict[str, Bounds] = {"cifar10": Bounds(0.10, 50_000, 50_000, 60_000_000)}
-DIGITS_BOUNDS = Bounds(0.08, 4_000, 10_000, 200_000)
-GENERIC_BOUNDS = Bounds(0.10, 64_000, 64_000, 30_000_000)
-
-
-@dataclass(frozen=True)
-class SearchSize:
-    budget: int
-    population: int
-    sample: int
-    epochs: int | None = None
-    """Training epochs per candidate; None keeps the trainer's preset."""
-
-
-PAPER_SIZE = SearchSize(budget=2000, population=100, sample=25)
-SEARCH_SIZES: dict[str, SearchSize] = {
-    "cifar10": SearchSize(6000, 100, 25),
-    # 8 epochs instead of the preset's 20: candidates rank the same, and 80 of them train in a
-    # few minutes on a 2-core CPU (README, "Search").
-    "digits": SearchSize(80, 20, 5, epochs=8),
-}
+from munas.training.presets import TrainConfig, with_epochs
 
 DEFAULT_DATASET = "digits"
 SPARSITY_SIGMA = 0.05
 RUNTIME_FIELDS = frozenset({"budget", "executor", "workers", "address", "data_dir"})
 """Fields a resumed run may change; every other field defines the search and must match."""
-
-
-def default_bounds(dataset: str, pruning: bool = True) -> Bounds:
-    if pruning and dataset in PRUNING_BOUNDS:
-        return PRUNING_BOUNDS[dataset]
-    if dataset == "digits":
-        return DIGITS_BOUNDS
-    return PAPER_BOUNDS.get(dataset, GENERIC_BOUNDS)
-
-
-def default_size(dataset: str) -> SearchSize:
-    return SEARCH_SIZES.get(dataset, PAPER_SIZE)
 
 
 @dataclass(frozen=True)
@@ -155,12 +111,10 @@ class SearchOptions:
     surrogate_init: str | None = None
 
 
-def train_config_object(dataset: str, epochs: int | None) -> Any:
-    """The trainer's ``TrainConfig`` preset for the data set, with the epochs override (the
-    trainer rescales its LR steps and pruning window to the new length)."""
-    from munas.training.presets import training_preset, with_epochs
-
-    preset = training_preset(dataset)
+def train_config_object(dataset: str, epochs: int | None) -> TrainConfig:
+    """The training preset the data set declares, with the epochs override (the trainer
+    rescales its LR steps and pruning window to the new length)."""
+    preset = search_defaults(dataset).preset
     return preset if epochs is None else with_epochs(preset, epochs)
 
 
@@ -202,7 +156,8 @@ def new_config(options: SearchOptions, run: str) -> SearchConfig:
     """Resolve a fresh search's configuration from the options and the per-data-set defaults."""
     dataset = options.dataset or DEFAULT_DATASET
     pruning = True if options.pruning is None else options.pruning
-    size = default_size(dataset)
+    defaults = search_defaults(dataset)
+    size = defaults.size
     budget = options.budget if options.budget is not None else size.budget
     population = options.population if options.population is not None else size.population
     sample = options.sample if options.sample is not None else min(size.sample, population)
@@ -234,7 +189,7 @@ def new_config(options: SearchOptions, run: str) -> SearchConfig:
     return SearchConfig(
         lambda_floor=0.0 if reference else DEFAULT_LAMBDA_FLOOR, tournament_with_replacement=reference,
         surrogate_init=None if options.surrogate_init is None else str(Path(options.surrogate_init).resolve()),
-        run=run, dataset=dataset, bounds=_bounds(options, default_bounds(dataset, pruning)), budget=budget,
+        run=run, dataset=dataset, bounds=_bounds(options, defaults.bounds_for(pruning)), budget=budget,
         population=population, sample=sample, initial_population=initial, seed=options.seed or 0,
         epochs=epochs, pruning=pruning, accounting=accounting, surrogate=surrogate, screen=screen,
         train_config=training_config(dataset, epochs), executor=executor, workers=workers,

@@ -9,13 +9,17 @@ import dataclasses
 
 import numpy as np
 
+from munas.data import list_datasets
+from munas.data.registry import get_source
 from munas.space.architecture import Architecture, ConvBlock
 from munas.space.sampling import random_architecture
 
-PAPER_TASKS: list[tuple[tuple[int, int, int], int]] = [
-    ((28, 28, 1), 10), ((32, 32, 3), 10), ((48, 48, 3), 62), ((98, 40, 1), 12), ((8, 8, 1), 10),
-]
-"""(input shape, classes) of MNIST/Fashion-MNIST, CIFAR-10, Chars74K, Speech Commands and digits."""
+
+def builtin_tasks() -> list[tuple[tuple[int, int, int], int]]:
+    """(input shape, classes) of the built-in data sets as they declare them, each distinct task
+    once, in data-set name order: the shapes real searches build networks for."""
+    tasks = [(get_source(name).input_shape, get_source(name).num_classes) for name in list_datasets()]
+    return list(dict.fromkeys(tasks))
 
 
 def branchy_architecture(shape: tuple[int, int, int], classes: int, rng: np.random.Generator,

@@ -1,4 +1,8 @@
-"""Training configurations: the per-data-set presets of the μNAS configs (spec §6.2).
+"""Training configurations: the type of a data set's training preset, its checks and rescaling.
+
+The numbers themselves (spec §6.2) are declared by each data set in its own module under
+``data/`` and looked up with :func:`munas.data.search_defaults`. This module imports neither
+torch nor :mod:`munas.data`, so those declarations can use :class:`TrainConfig` cheaply.
 
 A :class:`TrainConfig` is plain data (``dataclasses.asdict`` gives JSON) so that a search
 stores exactly how every candidate was trained and can refuse to resume under a changed
@@ -83,35 +87,6 @@ class TrainConfig:
         if problems:
             raise UserError("invalid training configuration: " + "; ".join(problems))
         return self
-
-
-def _sgdw(epochs: int, lr: float, wd: float, schedule: tuple, dropout: float, prune: tuple, batch: int = 128,
-          optimizer: str = "sgdw") -> TrainConfig:
-    start, finish, lo, hi = prune
-    return TrainConfig(epochs=epochs, batch_size=batch, optimizer=optimizer, lr=lr, weight_decay=wd,
-                       lr_schedule=schedule, dropout=dropout, prune_start_epoch=start, prune_finish_epoch=finish,
-                       min_sparsity=lo, max_sparsity=hi)
-
-
-PRESETS: dict[str, TrainConfig] = {
-    "mnist": _sgdw(30, 0.005, 4e-5, (), 0.0, (3, 18, 0.05, 0.80)),
-    "fashion_mnist": _sgdw(45, 0.01, 1e-5, ((25, 0.005), (35, 0.001)), 0.15, (3, 38, 0.05, 0.90)),
-    "cifar10": _sgdw(130, 0.01, 1e-5, ((90, 0.005), (105, 0.001)), 0.15, (90, 120, 0.10, 0.90)),
-    "chars74k": _sgdw(60, 0.01, 1e-4, ((35, 0.005),), 0.15, (20, 53, 0.10, 0.85), batch=80),
-    "speech_commands": _sgdw(45, 5e-4, 1e-5, ((20, 1e-4), (40, 2e-5)), 0.0, (20, 40, 0.10, 0.90), batch=50,
-                             optimizer="adamw"),
-    # Not in the paper: 1293 8x8 training images; sized to train a small CNN in a few seconds on
-    # one CPU core. At lr 0.05 (tried first) about one pruned candidate in six diverged to NaN
-    # during the sparsity ramp, and others ended near chance; 0.01 trains as well unpruned.
-    "digits": _sgdw(20, 0.01, 1e-5, ((14, 0.002),), 0.0, (3, 14, 0.05, 0.90), batch=32),
-}
-DEFAULT_PRESET = _sgdw(30, 0.01, 1e-5, ((20, 0.005), (25, 0.001)), 0.15, (3, 25, 0.05, 0.90))
-"""For user data sets: Fashion-MNIST's procedure shortened to 30 epochs."""
-
-
-def training_preset(dataset_name: str) -> TrainConfig:
-    """The preset of a built-in data set, or :data:`DEFAULT_PRESET` for any other (user) data."""
-    return PRESETS.get(dataset_name, DEFAULT_PRESET)
 
 
 def with_epochs(config: TrainConfig, epochs: int) -> TrainConfig:

@@ -5,8 +5,10 @@ import pytest
 
 from munas.data import DataError, load_dataset
 from munas.data.download import RemoteFile, extract_tar_members, read_verified, resolve_data_dir
-from munas.data.mnist import REMOTE_FILES
+from munas.data.idx import IDX_SETS
 from munas.data.testing import real_data_dir
+
+REMOTE_FILES = IDX_SETS["mnist"].remote_files
 
 
 class LocalFetcher:

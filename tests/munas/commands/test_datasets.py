@@ -10,10 +10,11 @@ from typer.testing import CliRunner
 
 from munas.cli import app
 from munas.data import DataError
-from munas.data.mnist import FOLDER, REMOTE_FILES
+from munas.data.idx import IDX_SETS
 from munas.data.testing import real_data_dir
 
 runner = CliRunner()
+MNIST = IDX_SETS["mnist"]
 ROOT = Path(__file__).resolve().parents[3]
 
 
@@ -37,7 +38,7 @@ def test_verify_prints_split_sizes():
 
 def test_verify_checks_the_sums(tmp_path, monkeypatch):
     monkeypatch.setenv("MUNAS_CACHE_DIR", str(tmp_path / "cache"))
-    shutil.copytree(real_data_dir("mnist") / FOLDER, tmp_path / FOLDER)
+    shutil.copytree(real_data_dir("mnist") / MNIST.folder, tmp_path / MNIST.folder)
     result = runner.invoke(app, ["datasets", "mnist", "--verify", "--data-dir", str(tmp_path)], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     assert result.output.count("sha256 of the decompressed content matches") == 4
@@ -52,8 +53,8 @@ def test_unknown_name_is_a_user_error_listing_valid_names():
 
 
 def test_corrupt_file_is_one_line_error_from_the_command(tmp_path):
-    shutil.copytree(real_data_dir("mnist") / FOLDER, tmp_path / FOLDER)
-    target = tmp_path / REMOTE_FILES["test_labels"].path
+    shutil.copytree(real_data_dir("mnist") / MNIST.folder, tmp_path / MNIST.folder)
+    target = tmp_path / MNIST.remote_files["test_labels"].path
     target.write_bytes(gzip.compress(gzip.decompress(target.read_bytes())[:-1]))
     result = subprocess.run([sys.executable, "cli.py", "datasets", "mnist", "--verify", "--data-dir", str(tmp_path)],
                             capture_output=True, text=True, cwd=ROOT, timeout=120,

@@ -15,7 +15,7 @@ from munas.resources.accounting import get_accounting
 from munas.resources.graph import Op, OperatorGraph, build_graph
 from munas.resources.peak_memory import _Section, _sections, exhaustive_peak_memory, peak_memory, schedule_peak
 from munas.space.architecture import Architecture, ConvBlock, ConvLayer, DenseBlock, Pooling
-from munas.space.stress import PAPER_TASKS, branchy_architecture
+from munas.space.stress import branchy_architecture, builtin_tasks
 
 MAX_ORDERS = 2_000
 
@@ -144,7 +144,8 @@ EXHAUSTIVE_STATES = 3_000
 def many_branch_architecture(rng: np.random.Generator) -> Architecture:
     """A trunk block and 5 to 8 branch blocks of 1 or 2 layers side by side (where the order of
     the branches decides the peak), optionally followed by a second such group."""
-    shape, classes = PAPER_TASKS[int(rng.integers(len(PAPER_TASKS)))]
+    tasks = builtin_tasks()
+    shape, classes = tasks[int(rng.integers(len(tasks)))]
     return branchy_architecture(shape, classes, rng, max_branch_layers=2)
 
 

@@ -3,20 +3,52 @@ import dataclasses
 import pytest
 
 from munas.errors import UserError
-from munas.search.config import (
-    PAPER_BOUNDS, SearchConfig, SearchOptions, default_bounds, new_config, resumed_config,
-)
+from munas.search.config import SearchConfig, SearchOptions, new_config, resumed_config
 from munas.search.fitness import Bounds
 
+# config.json's train_config as stored before the defaults moved into the data set modules:
+# a resumed run compares it, so it must never change.
+STORED_TRAIN_CONFIG = {
+    "digits": {"epochs": 8, "batch_size": 32, "optimizer": "sgdw", "lr": 0.01, "weight_decay": 1e-05,
+               "lr_schedule": [[6, 0.002]], "dropout": 0.0, "prune_start_epoch": 1, "prune_finish_epoch": 6,
+               "min_sparsity": 0.05, "max_sparsity": 0.9, "momentum": 0.9, "mask_refresh_batches": 16,
+               "calibration_batches": 5, "precision": "auto"},
+    "mnist": {"epochs": 30, "batch_size": 128, "optimizer": "sgdw", "lr": 0.005, "weight_decay": 4e-05,
+              "lr_schedule": [], "dropout": 0.0, "prune_start_epoch": 3, "prune_finish_epoch": 18,
+              "min_sparsity": 0.05, "max_sparsity": 0.8, "momentum": 0.9, "mask_refresh_batches": 16,
+              "calibration_batches": 5, "precision": "auto"},
+}
 
-def test_paper_bounds_per_data_set():
-    assert default_bounds("fashion_mnist") == Bounds(0.10, 64_000, 64_000, 30_000_000)
-    assert default_bounds("mnist") == Bounds(0.035, 2_500, 4_500, 30_000_000)
-    assert default_bounds("chars74k") == Bounds(0.30, 10_000, 20_000, 1_000_000)
-    assert default_bounds("speech_commands") == Bounds(0.085, 60_000, 40_000, 20_000_000)
-    assert default_bounds("cifar10", pruning=True) == Bounds(0.10, 50_000, 50_000, 60_000_000)
-    assert default_bounds("cifar10", pruning=False) == PAPER_BOUNDS["cifar10"]
-    assert default_bounds("/somewhere/my.npz") == Bounds(0.10, 64_000, 64_000, 30_000_000)
+
+def test_paper_bounds_per_data_set(tmp_path):
+    def bounds(dataset: str, pruning: bool = True) -> Bounds:
+        return new_config(SearchOptions(dataset=dataset, pruning=pruning), "r").bounds
+
+    assert bounds("fashion_mnist") == Bounds(0.10, 64_000, 64_000, 30_000_000)
+    assert bounds("mnist") == Bounds(0.035, 2_500, 4_500, 30_000_000)
+    assert bounds("chars74k") == Bounds(0.30, 10_000, 20_000, 1_000_000)
+    assert bounds("speech_commands") == Bounds(0.085, 60_000, 40_000, 20_000_000)
+    assert bounds("cifar10", pruning=True) == Bounds(0.10, 50_000, 50_000, 60_000_000)
+    assert bounds("cifar10", pruning=False) == Bounds(0.18, 75_000, 75_000, 30_000_000)
+    assert bounds("digits") == Bounds(0.08, 4_000, 10_000, 200_000)
+    assert bounds(str(tmp_path)) == Bounds(0.10, 64_000, 64_000, 30_000_000)  # a user data set (a folder)
+
+
+@pytest.mark.parametrize("dataset", sorted(STORED_TRAIN_CONFIG))
+def test_stored_training_configuration_is_unchanged(dataset):
+    assert new_config(SearchOptions(dataset=dataset), "r").train_config == STORED_TRAIN_CONFIG[dataset]
+
+
+def test_search_sizes_per_data_set(tmp_path):
+    for dataset, size in (("cifar10", (6000, 100, 25, None)), ("mnist", (2000, 100, 25, None)),
+                          (str(tmp_path), (2000, 100, 25, None))):
+        config = new_config(SearchOptions(dataset=dataset), "r")
+        assert (config.budget, config.population, config.sample, config.epochs) == size
+
+
+def test_an_unknown_data_set_gets_no_defaults():
+    with pytest.raises(UserError, match="unknown data set 'mnsit'"):
+        new_config(SearchOptions(dataset="mnsit"), "r")
 
 
 def test_defaults_for_the_embedded_data_set():

@@ -131,10 +131,11 @@ def test_a_worker_that_dies_stops_the_search_with_a_clear_error_instead_of_hangi
     from munas.search.evaluation import EvaluationJob
     from munas.search.executors import ProcessExecutor, WorkerLost
     from munas.space.sampling import random_architecture
-    from munas.training.presets import training_preset, with_epochs
+    from munas.data import search_defaults
+    from munas.training.presets import with_epochs
 
     architecture = random_architecture((8, 8, 1), 10, np.random.default_rng(0))
-    long_training = with_epochs(training_preset("digits"), 500)
+    long_training = with_epochs(search_defaults("digits").preset, 500)
     executor = ProcessExecutor(workers=1)
     try:
         executor.submit(EvaluationJob(7, architecture, None, "digits", None, long_training, 0, "tflm"))

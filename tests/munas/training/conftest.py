@@ -6,7 +6,7 @@ import pytest
 
 from munas.data import load_dataset
 from munas.space.architecture import parse_architecture
-from munas.training.presets import training_preset
+from munas.data import search_defaults
 from munas.training.trainer import train_candidate
 
 
@@ -39,4 +39,4 @@ def digits():
 def digits_run(digits):
     """A small CNN trained on the real digits with the digits preset (a few seconds)."""
     architecture = parse_architecture(SMALL_DIGITS_CNN)
-    return architecture, train_candidate(architecture, digits, training_preset("digits"), seed=0)
+    return architecture, train_candidate(architecture, digits, search_defaults("digits").preset, seed=0)

@@ -10,7 +10,7 @@ import torch
 from munas.errors import UserError
 from munas.space.architecture import parse_architecture
 from munas.training.device import cpu_threads, resolve_device, training_dtype
-from munas.training.presets import training_preset
+from munas.data import search_defaults
 from munas.training.trainer import train_candidate
 
 from .conftest import SMALL_DIGITS_CNN
@@ -41,14 +41,14 @@ def test_training_dtype():
     assert training_dtype(cpu, "auto") is (torch.bfloat16 if native else None)
     assert training_dtype(torch.device("cuda"), "auto") is None
     with pytest.raises(UserError, match="precision"):
-        dataclasses.replace(training_preset("digits"), precision="float8").validate()
+        dataclasses.replace(search_defaults("digits").preset, precision="float8").validate()
 
 
 def test_float32_and_bfloat16_training_reach_the_same_accuracy(digits):
     architecture = parse_architecture(SMALL_DIGITS_CNN)
     errors = {}
     for precision in ("float32", "bfloat16"):
-        config = dataclasses.replace(training_preset("digits"), precision=precision)
+        config = dataclasses.replace(search_defaults("digits").preset, precision=precision)
         result = train_candidate(architecture, digits, config, seed=1)
         assert result.status == "ok", result.message
         errors[precision] = result.test_error

@@ -11,7 +11,8 @@ from munas.resources import compute_resources
 from munas.space.architecture import parse_architecture
 from munas.space.sampling import random_architecture
 from munas.training.model import build_network
-from munas.training.presets import training_preset, with_epochs
+from munas.data import search_defaults
+from munas.training.presets import with_epochs
 from munas.training.pruning import (
     channel_groups,
     keep_indices,
@@ -141,7 +142,7 @@ def test_pruned_training_on_digits_keeps_accuracy_and_shrinks_resources():
         "conv_blocks": [{"is_branch": False, "layers": [layer("Conv2D", filters=16)]},
                         {"is_branch": False, "layers": [layer("Conv2D", filters=32)]}],
         "pooling": {"type": "max", "pool_size": 2}, "dense_blocks": [{"units": 32}]}})
-    config = training_preset("digits")
+    config = search_defaults("digits").preset
     dense = train_candidate(arch, data, config, sparsity=None, seed=0)
     pruned = train_candidate(arch, data, config, sparsity=0.5, seed=0)
     assert dense.status == pruned.status == "ok", (dense.message, pruned.message)
@@ -159,7 +160,7 @@ def test_the_pruned_shape_is_known_before_training():
     """What the search screens with (pruned_shape) is exactly what training ends with, over
     random architectures and sparsities: same document, hence the same resources."""
     data = load_dataset("digits")
-    config = with_epochs(training_preset("digits"), 1)
+    config = with_epochs(search_defaults("digits").preset, 1)
     rng = np.random.default_rng(11)
     shrunk = 0
     for _ in range(8):

@@ -10,7 +10,8 @@ import torch
 from munas.data.testing import load_real_dataset
 from munas.space.architecture import parse_architecture
 from munas.training.model import build_network
-from munas.training.presets import training_preset, with_epochs
+from munas.data import search_defaults
+from munas.training.presets import with_epochs
 from munas.training.trainer import _Data, accuracy, train_candidate
 
 from .conftest import SMALL_DIGITS_CNN, conv
@@ -20,7 +21,7 @@ def test_small_cnn_reaches_95_percent_on_digits(digits_run):
     architecture, result = digits_run
     assert result.status == "ok", result.message
     assert 1 - result.test_error >= 0.95
-    assert result.epochs == training_preset("digits").epochs == len(result.val_accuracies)
+    assert result.epochs == search_defaults("digits").preset.epochs == len(result.val_accuracies)
     assert result.pruned_architecture == architecture and result.sparsity is None
     assert result.train_seconds > 0 and result.resources.model_size > 0
 
@@ -39,7 +40,7 @@ def test_val_and_test_errors_belong_to_the_returned_weights(digits, digits_run):
 
 def test_training_is_reproducible_for_a_seed(digits):
     architecture = parse_architecture(SMALL_DIGITS_CNN)
-    config = with_epochs(training_preset("digits"), 2)
+    config = with_epochs(search_defaults("digits").preset, 2)
     first, again = (train_candidate(architecture, digits, config, sparsity=0.3, seed=5) for _ in range(2))
     other = train_candidate(architecture, digits, config, sparsity=0.3, seed=6)
     assert first.val_accuracies == again.val_accuracies and first.test_error == again.test_error
@@ -51,7 +52,7 @@ def test_training_is_reproducible_for_a_seed(digits):
 def test_weight_decay_is_decoupled_from_the_learning_rate(digits, optimizer):
     """One step with lr ~ 0 still multiplies every weight by (1 - wd), as tensorflow-addons does."""
     architecture = parse_architecture(SMALL_DIGITS_CNN)
-    config = dataclasses.replace(with_epochs(training_preset("digits"), 1), batch_size=len(digits.y_train),
+    config = dataclasses.replace(with_epochs(search_defaults("digits").preset, 1), batch_size=len(digits.y_train),
                                  lr=1e-12, weight_decay=0.25, optimizer=optimizer)
     result = train_candidate(architecture, digits, config, seed=3)
     assert result.status == "ok", result.message
@@ -65,7 +66,8 @@ def test_two_classes_use_one_logit(digits):
     binary = dataclasses.replace(digits, num_classes=2, y_train=(digits.y_train < 5).long(),
                                  y_val=(digits.y_val < 5).long(), y_test=(digits.y_test < 5).long())
     document = dict(SMALL_DIGITS_CNN, num_classes=2)
-    result = train_candidate(parse_architecture(document), binary, with_epochs(training_preset("digits"), 6), seed=0)
+    result = train_candidate(parse_architecture(document), binary, with_epochs(search_defaults("digits").preset, 6),
+                             seed=0)
     assert result.status == "ok", result.message
     assert result.weights["units.4.linear.weight"].shape[0] == 1
     assert 1 - result.test_error > 0.9
@@ -75,16 +77,17 @@ def test_non_finite_loss_ends_with_nan_status(digits):
     x_train = digits.x_train.clone()
     x_train[7] = float("nan")
     broken = dataclasses.replace(digits, x_train=x_train)
-    result = train_candidate(parse_architecture(SMALL_DIGITS_CNN), broken, with_epochs(training_preset("digits"), 2))
+    result = train_candidate(parse_architecture(SMALL_DIGITS_CNN), broken,
+                             with_epochs(search_defaults("digits").preset, 2))
     assert result.status == "nan_loss" and "epoch 1" in result.message
     assert result.val_error is None
 
 
 def test_mismatched_input_fails_with_a_message(digits):
     document = dict(SMALL_DIGITS_CNN, input_shape=[28, 28, 1])
-    result = train_candidate(parse_architecture(document), digits, training_preset("digits"))
+    result = train_candidate(parse_architecture(document), digits, search_defaults("digits").preset)
     assert result.status == "failed" and "input_shape [28, 28, 1]" in result.message
-    bad_sparsity = train_candidate(parse_architecture(SMALL_DIGITS_CNN), digits, training_preset("digits"),
+    bad_sparsity = train_candidate(parse_architecture(SMALL_DIGITS_CNN), digits, search_defaults("digits").preset,
                                    sparsity=1.5)
     assert bad_sparsity.status == "failed" and "sparsity" in bad_sparsity.message
 
@@ -100,7 +103,7 @@ def test_fashion_mnist_subset_learns_with_augmentation():
                         {"is_branch": False, "layers": [conv(32, **{"2x_stride": True})]}],
         "pooling": {"type": "avg", "pool_size": 2}, "dense_blocks": [{"units": 64}]}})
     # batch 32: enough steps for the BatchNorm running statistics (momentum 0.01) to settle
-    config = dataclasses.replace(with_epochs(training_preset("fashion_mnist"), 2), batch_size=32)
+    config = dataclasses.replace(with_epochs(search_defaults("fashion_mnist").preset, 2), batch_size=32)
     result = train_candidate(architecture, small, config, sparsity=0.3, seed=0)
     assert result.status == "ok", result.message
     assert 1 - result.test_error > 0.7
