@@ -90,7 +90,7 @@ def test_config_round_trips_through_json():
     (SearchOptions(accounting="exotic"), "unknown accounting profile"),
     (SearchOptions(screen=3), "needs a surrogate"),
     (SearchOptions(executor="pigeon"), "unknown executor"),
-    (SearchOptions(surrogate_init="x.pt"), "needs a surrogate"),
+    (SearchOptions(surrogate_init="x.pt"), "--surrogate-init needs a"),
     (SearchOptions(surrogate="gnn", surrogate_init="/no/such/file.pt"), "no such file"),
     (SearchOptions(workers=0, executor="process"), "--workers"),
     (SearchOptions(no_bound=frozenset({"error", "pmu", "model_size", "macs"})), "every bound is none"),
