@@ -1,12 +1,14 @@
-"""Does GNN screening make the search cheaper? Hypervolume against trained candidates.
+"""Does screening make the search cheaper? Hypervolume against trained candidates.
 
-For each data set and seed, runs the same search twice with the same budget of trainings:
-``--surrogate none`` (plain μNAS) and ``--surrogate gnn`` (K children per step, the
-surrogate picks the one to train). After every trained candidate, the hypervolume of the
-candidates so far (normalised by the bounds, :func:`munas.search.pareto.hypervolume`) is
-recorded; the curves are summarised by their median over seeds. Reported: the median
-hypervolume at 25/50/75/100 % of the budget, how many trainings the GNN search needs to reach
-the plain search's final median hypervolume, the median number of trained candidates within
+For each data set and seed, runs the same search once per ``--surrogates`` method with the
+same budget of trainings: by default ``--surrogate none`` (plain μNAS) and ``--surrogate gnn``
+(K children per step, the GNN predictor picks the one to train); any other predictor
+(``rf``, ``mlp``) can be compared the same way. After every trained candidate, the
+hypervolume of the candidates so far (normalised by the bounds,
+:func:`munas.search.pareto.hypervolume`) is recorded; the curves are summarised by their
+median over seeds. Reported: the median hypervolume at 25/50/75/100 % of the budget, how
+many trainings each screened search needs to reach the plain search's final median
+hypervolume, the median number of trained candidates within
 every bound, and how well the live predictions ranked the candidates that were trained
 (Kendall τ of predicted vs true validation error).
 
@@ -32,11 +34,9 @@ inter-quartile bands) to ``--out``.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import argparse
 import json
+from pathlib import Path
 
 import numpy as np
 from rich.console import Console
@@ -49,9 +49,9 @@ from munas.search.fitness import Bounds
 from munas.search.loop import run_search
 from munas.search.pareto import non_dominated_mask, normalised_hypervolume
 from munas.search.run import RunDirectory
+from munas.search.screening import list_screeners
 from munas.surrogate.metrics import prediction_audit
 
-METHODS = ("none", "gnn")
 console = Console()
 
 
@@ -98,7 +98,7 @@ def run_one(args: argparse.Namespace, dataset: str, method: str, seed: int) -> d
     options = SearchOptions(
         run=name, dataset=source, error=args.error, pruning=not args.no_pruning, budget=args.budget,
         epochs=args.epochs, seed=seed, surrogate=method,
-        screen=args.screen if method == "gnn" else None, population=args.population, sample=args.sample,
+        screen=None if method == "none" else args.screen, population=args.population, sample=args.sample,
         initial_population=args.initial_population, executor=args.executor, workers=args.workers,
         data_dir=None if source != dataset else args.data_dir,
     )
@@ -119,7 +119,7 @@ def summarise(results: list[dict], budget: int) -> list[dict]:
     rows = []
     for dataset in sorted({r["dataset"] for r in results}):
         medians = {}
-        for method in METHODS:
+        for method in dict.fromkeys(r["method"] for r in results):
             curves = [r["curve"] for r in results if r["dataset"] == dataset and r["method"] == method]
             curves = [c for c in curves if len(c) == budget]
             if curves:
@@ -150,7 +150,8 @@ def plot(results: list[dict], budget: int, path: Path) -> None:
     figure, axes = plt.subplots(1, len(datasets), figsize=(6 * len(datasets), 4.2), squeeze=False)
     x = np.arange(1, budget + 1)
     for axis, dataset in zip(axes[0], datasets):
-        for method, label in (("none", "plain μNAS (--surrogate none)"), ("gnn", "GNN screening (--surrogate gnn)")):
+        for method in dict.fromkeys(r["method"] for r in results):
+            label = "plain μNAS (--surrogate none)" if method == "none" else f"screening (--surrogate {method})"
             curves = [r["curve"] for r in results if r["dataset"] == dataset and r["method"] == method
                       and len(r["curve"]) == budget]
             if not curves:
@@ -190,7 +191,9 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1 per method")
     parser.add_argument("--budget", type=int, default=80, help="trained candidates per search")
     parser.add_argument("--epochs", type=int, default=None, help="epochs per candidate (default: preset)")
-    parser.add_argument("--screen", type=int, default=8, help="K children per step for the GNN search")
+    parser.add_argument("--surrogates", nargs="+", default=["none", "gnn"], choices=list_screeners(),
+                        help="the --surrogate of each compared search")
+    parser.add_argument("--screen", type=int, default=8, help="K children per step for the screened searches")
     parser.add_argument("--population", type=int, default=None)
     parser.add_argument("--sample", type=int, default=None)
     parser.add_argument("--initial-population", type=int, default=None)
@@ -213,7 +216,8 @@ def main() -> None:
             args.sources[label] = str(path.resolve())
             args.datasets[args.datasets.index(dataset)] = label
     results = [run_one(args, dataset, method, seed)
-               for dataset in dict.fromkeys(args.datasets) for seed in range(args.seeds) for method in METHODS]
+               for dataset in dict.fromkeys(args.datasets) for seed in range(args.seeds)
+               for method in dict.fromkeys(args.surrogates)]
     summary = summarise(results, args.budget)
     (args.out / "search.json").write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()},
                                                       "summary": summary, "runs": results}, indent=1))

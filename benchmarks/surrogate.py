@@ -16,15 +16,13 @@ Writes ``surrogate.json``, ``surrogate.md`` (the table) and ``surrogate.png`` to
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import argparse
 import json
 import os
 import statistics
 import time
 from collections import defaultdict
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -34,23 +32,27 @@ from rich.table import Table
 from torch_geometric.data import Batch
 
 from munas.data import search_defaults
+from munas.resources import compute_resources
 from munas.search.candidates import Candidate
 from munas.search.fitness import random_fitness
-from munas.resources import compute_resources
+from munas.search.predictors import Predictor
+from munas.search.results import load_results
 from munas.search.run import RunDirectory
+from munas.search.screening import PredictorScreener
 from munas.space.morphisms import random_child
 from munas.training.pruning import pruned_shape
-from munas.surrogate.baselines import BASELINES, fit_baseline, predict_baseline
+from munas.surrogate.baselines import MLPPredictor, RandomForestPredictor
 from munas.surrogate.encoding import encode
 from munas.surrogate.ensemble import SurrogateEnsemble
 from munas.surrogate.metrics import score
-from munas.surrogate.samples import Sample, encode_samples, samples_from_jsonl, samples_from_runs
-from munas.surrogate.screening import GNNScreener
-from munas.surrogate.training import TrainingConfig, fit_ensemble
+from munas.surrogate.predictor import GNNPredictor
+from munas.surrogate.samples import Sample, samples_from_jsonl, samples_from_results
 
 RESULTS = Path(__file__).parent / "results"
 DEFAULT_SOURCES = [RESULTS / "candidates-digits.jsonl", RESULTS / "candidates-fashion_mnist.jsonl"]
 MIN_TEST = 50
+MODELS: dict[str, type[Predictor]] = {"gnn": GNNPredictor, "random_forest": RandomForestPredictor, "mlp": MLPPredictor}
+"""The predictors compared, under the names the results use (``--surrogate gnn``, ``rf``, ``mlp``)."""
 console = Console()
 
 
@@ -59,7 +61,7 @@ def load_sources(sources: list[Path]) -> dict[str, list[Sample]]:
     by_dataset: dict[str, list[Sample]] = defaultdict(list)
     for source in sources:
         if source.is_dir():
-            samples = samples_from_runs([RunDirectory(source.name, source.parent)])
+            samples = samples_from_results(load_results([RunDirectory(source.name, source.parent)]))
         elif source.is_file():
             samples = samples_from_jsonl(source)
         else:
@@ -71,7 +73,6 @@ def load_sources(sources: list[Path]) -> dict[str, list[Sample]]:
 
 
 def accuracy_study(samples: list[Sample], sizes: list[int], repeats: int, seed: int, progress: Progress) -> list[dict]:
-    graphs = encode_samples(samples)
     errors = np.array([s.val_error for s in samples])
     usable = [n for n in sizes if n + MIN_TEST <= len(samples)]
     for n in sorted(set(sizes) - set(usable)):
@@ -84,20 +85,20 @@ def accuracy_study(samples: list[Sample], sizes: list[int], repeats: int, seed: 
             rng = np.random.default_rng([seed, n, r])
             order = rng.permutation(len(samples))
             train, test = order[:n], order[n:]
-            train_graphs, test_graphs = [graphs[i] for i in train], [graphs[i] for i in test]
-            started = time.perf_counter()
-            ensemble = fit_ensemble(train_graphs, errors[train], TrainingConfig(), rng)
-            fit_seconds = time.perf_counter() - started
-            predictions = {"gnn": ensemble.predict(test_graphs).mean}
-            for name in BASELINES:
-                model = fit_baseline(name, train_graphs, errors[train], seed=int(rng.integers(2**31)))
-                predictions[name] = predict_baseline(model, test_graphs)
-            for model_name, predicted in predictions.items():
+            train_samples, test_samples = [samples[i] for i in train], [samples[i] for i in test]
+            for model_name, model in MODELS.items():
+                predictor = model(seed=rng)  # the models draw from one stream, in MODELS' order
+                started = time.perf_counter()
+                predictor.fit(train_samples, errors[train])
+                fit_seconds = time.perf_counter() - started
                 rows.append({"dataset": samples[0].dataset, "n": n, "repeat": r, "model": model_name,
-                             "test_size": len(test), **score(predicted, errors[test]).as_dict(),
-                             **({"fit_seconds": fit_seconds} if model_name == "gnn" else {})})
-            taus = ", ".join(f"{row['model']} {row['kendall_tau']:.3f}" for row in rows[-len(predictions):])
-            progress.console.print(f"{samples[0].dataset} n={n} repeat {r}: τ {taus} (GNN fit {fit_seconds:.1f} s)")
+                             "test_size": len(test),
+                             **score(predictor.predict(test_samples).mean, errors[test]).as_dict(),
+                             "fit_seconds": fit_seconds})
+            latest = rows[-len(MODELS):]
+            taus = ", ".join(f"{row['model']} {row['kendall_tau']:.3f}" for row in latest)
+            progress.console.print(f"{samples[0].dataset} n={n} repeat {r}: τ {taus} "
+                                   f"(GNN fit {latest[0]['fit_seconds']:.1f} s)")
             progress.advance(task)
     return rows
 
@@ -118,9 +119,11 @@ def screening_cost(samples: list[Sample], k: int, trials: int, seed: int) -> dic
     rng = np.random.default_rng(seed)
     dataset = samples[0].dataset
     fit_set = [samples[i] for i in rng.permutation(len(samples))[:100]]
-    ensemble = fit_ensemble(encode_samples(fit_set), [s.val_error for s in fit_set], TrainingConfig(), rng)
-    screener = GNNScreener(children_per_step=k, seed=seed)
-    screener.ensemble = ensemble
+    predictor = GNNPredictor(seed=rng)
+    predictor.fit(fit_set, [s.val_error for s in fit_set])
+    assert predictor.ensemble is not None
+    ensemble = predictor.ensemble
+    screener = PredictorScreener(predictor, children_per_step=k)
     bounds = search_defaults(dataset).bounds_for(pruning=True)
     batched, single = [], []
     for _ in range(trials):
@@ -137,7 +140,7 @@ def screening_cost(samples: list[Sample], k: int, trials: int, seed: int) -> dic
         started = time.perf_counter()
         scores = []
         for child in children:
-            prediction = _predict_one(ensemble, child)
+            prediction = predictor.predict([child])
             r = child.resources
             scores.append(fitness((max(prediction.mean[0] - screener.kappa * prediction.std[0], 0.0),
                                    r.pmu, r.model_size, r.macs)))
@@ -149,10 +152,6 @@ def screening_cost(samples: list[Sample], k: int, trials: int, seed: int) -> dic
             "batched_ms": 1000 * statistics.median(batched), "one_by_one_ms": 1000 * statistics.median(single),
             "cores": cores, "forward_1_thread_ms": forward_ms(ensemble, graphs, 1, trials),
             "forward_all_threads_ms": forward_ms(ensemble, graphs, cores, trials)}
-
-
-def _predict_one(ensemble: SurrogateEnsemble, child: Candidate):
-    return ensemble.predict([encode(child.architecture, child.sparsity)])
 
 
 def forward_ms(ensemble: SurrogateEnsemble, graphs: list, threads: int, trials: int) -> float:
@@ -197,8 +196,10 @@ def table_rows(summary: list[dict], counts: dict[str, int]) -> list[tuple[str, .
     cells = {(s["dataset"], s["n"], s["model"]): s for s in summary}
     rows = []
     for dataset, n in sorted({(s["dataset"], s["n"]) for s in summary}):
-        g, f, m = (cells[(dataset, n, name)] for name in ("gnn", "random_forest", "mlp"))
-        rows.append((f"{dataset} ({counts[dataset]} cands)", str(n), *(f"{x['tau_mean']:.3f} ± {x['tau_sd']:.3f}" for x in (g, f, m)),
+        models = [cells[(dataset, n, name)] for name in MODELS]
+        g = models[0]
+        rows.append((f"{dataset} ({counts[dataset]} cands)", str(n),
+                     *(f"{x['tau_mean']:.3f} ± {x['tau_sd']:.3f}" for x in models),
                      f"{g['rho_mean']:.3f}", f"{g['mae_mean']:.4f}", str(g["test_size"])))
     return rows
 
@@ -211,8 +212,9 @@ def noise_lines(noise: dict[str, float | None]) -> list[str]:
 
 def timing_line(timing: dict) -> str:
     return (f"Screening K={timing['k']} children ({timing['dataset']}, {timing['members']} members, CPU, median of "
-            f"{timing['trials']}): {timing['batched_ms']:.1f} ms per screen batched vs {timing['one_by_one_ms']:.1f} ms "
-            f"one by one ({timing['one_by_one_ms'] / timing['batched_ms']:.1f}x). Forward pass of the batch: "
+            f"{timing['trials']}): {timing['batched_ms']:.1f} ms per screen batched vs "
+            f"{timing['one_by_one_ms']:.1f} ms one by one ({timing['one_by_one_ms'] / timing['batched_ms']:.1f}x). "
+            "Forward pass of the batch: "
             f"{timing['forward_1_thread_ms']:.1f} ms on 1 thread vs {timing['forward_all_threads_ms']:.1f} ms on "
             f"{timing['cores']} threads.")
 
@@ -233,7 +235,8 @@ def plot(summary: list[dict], path: Path) -> None:
     figure, axes = plt.subplots(1, len(datasets), figsize=(5.5 * len(datasets), 4), squeeze=False)
     for axis, dataset in zip(axes[0], datasets):
         for model, label in (("gnn", "GNN ensemble"), ("random_forest", "random forest"), ("mlp", "MLP")):
-            items = sorted((s for s in summary if s["dataset"] == dataset and s["model"] == model), key=lambda s: s["n"])
+            items = sorted((s for s in summary if s["dataset"] == dataset and s["model"] == model),
+                           key=lambda s: s["n"])
             axis.errorbar([s["n"] for s in items], [s["tau_mean"] for s in items], [s["tau_sd"] for s in items],
                           marker="o", capsize=3, label=label)
         axis.axhline(0.6, color="grey", linestyle="--", linewidth=1)
@@ -276,8 +279,8 @@ def main() -> None:
     noise = {d: noise_reference(s) for d, s in by_dataset.items()}
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "surrogate.json").write_text(json.dumps({"summary": summary, "rows": rows, "screening": timing,
-                                                         "candidates": counts, "val_test_tau": noise, "sizes": args.sizes,
-                                                         "repeats": args.repeats}, indent=1))
+                                                         "candidates": counts, "val_test_tau": noise,
+                                                         "sizes": args.sizes, "repeats": args.repeats}, indent=1))
     text = markdown(summary, timing, counts, noise)
     (args.out / "surrogate.md").write_text(text)
     plot(summary, args.out / "surrogate.png")

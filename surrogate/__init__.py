@@ -1,6 +1,8 @@
-"""GNN surrogate: graph encoding of candidates, ensemble GNN, training, and the ``gnn`` screener.
+"""Predictors of a candidate's validation error, installed as ``munas.surrogate``.
 
-Importing the package registers the ``gnn`` screener with :mod:`munas.search.screening`.
+The GNN surrogate (graph encoding, ensemble, training, persistence) and the flat-feature
+baselines. Each predictor is declared as an entry point of ``munas.predictors`` in
+``pyproject.toml`` (``gnn``, ``rf``, ``mlp``); the search loads it only when
+``--surrogate`` names it, and screens with it through
+:class:`munas.search.screening.PredictorScreener`.
 """
-
-from munas.surrogate import screening as _screening  # noqa: F401  (registers "gnn")

@@ -1,15 +1,23 @@
-"""Flat-feature baselines the GNN must beat: a random forest and an MLP from scikit-learn.
+"""Flat-feature predictors the GNN must beat: a random forest and an MLP from scikit-learn.
 
 Their features are the GNN's own encoding with the graph structure thrown away: the graph-
 level features, the count of each operator type, and the mean and maximum of every node
 feature. If the GNN cannot beat these, message passing over the dataflow is not earning
-its keep.
+its keep. Both screen a search too (``--surrogate rf``, ``--surrogate mlp``; entry points
+``munas.predictors``).
+
+Spread: the random forest's is the standard deviation of its trees' predictions,
+:math:`\\sigma = \\operatorname{sd}_t\\, f_t(x)` around :math:`\\mu = \\operatorname{mean}_t f_t(x)`
+(the forest's own prediction), large where the bootstrapped trees disagree. The MLP is a
+single network and has no spread (zeros): screening with it is greedy on its mean.
+Every fit starts afresh, with a seed drawn from the predictor's generator.
 """
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Sequence
+from abc import abstractmethod
+from collections.abc import Sequence
 
 import numpy as np
 from sklearn.base import RegressorMixin
@@ -21,7 +29,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from torch_geometric.data import Data
 
-from munas.surrogate.encoding import OP_KINDS
+from munas.search.predictors import Described, Prediction, Predictor
+from munas.surrogate.encoding import OP_KINDS, encode
 
 
 def flat_features(graph: Data) -> np.ndarray:
@@ -31,37 +40,66 @@ def flat_features(graph: Data) -> np.ndarray:
     return np.concatenate([graph.graph_attr.numpy()[0], counts, x.mean(axis=0), x.max(axis=0)])
 
 
-def feature_matrix(graphs: Sequence[Data]) -> np.ndarray:
-    return np.stack([flat_features(g) for g in graphs])
+def feature_matrix(candidates: Sequence[Described]) -> np.ndarray:
+    """The flat features of the encoded candidates, one row each."""
+    return np.stack([flat_features(encode(c.architecture, c.sparsity)) for c in candidates])
 
 
-def _random_forest(seed: int) -> RegressorMixin:
-    return RandomForestRegressor(n_estimators=300, min_samples_leaf=2, random_state=seed, n_jobs=1)
+class FlatFeaturePredictor(Predictor):
+    """A scikit-learn regressor on :func:`feature_matrix`; subclasses choose the regressor."""
+
+    model: RegressorMixin | None = None
+
+    @abstractmethod
+    def _regressor(self, seed: int) -> RegressorMixin:
+        """A fresh, unfitted regressor seeded with ``seed``."""
+
+    @property
+    def fitted(self) -> bool:
+        return self.model is not None
+
+    def fit(self, candidates: Sequence[Described], errors: Sequence[float] | np.ndarray) -> None:
+        model = self._regressor(int(self.rng.integers(2**31)))
+        with warnings.catch_warnings():  # the MLP's iteration cap is deliberate (cost); its warning is noise
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model.fit(feature_matrix(candidates), np.asarray(errors, dtype=float))
+        self.model = model
+
+    def predict(self, candidates: Sequence[Described]) -> Prediction:
+        if self.model is None:
+            raise RuntimeError(f"{type(self).__name__} has not been fitted yet")
+        features = feature_matrix(candidates)
+        return Prediction(mean=np.asarray(self.model.predict(features), dtype=float), std=self._spread(features))
+
+    def _spread(self, features: np.ndarray) -> np.ndarray:
+        """No uncertainty by default."""
+        return np.zeros(len(features))
 
 
-def _mlp(seed: int) -> RegressorMixin:
-    """Weight decay chosen by 3-fold cross-validation: with tens of samples and ~70 features
-    an unregularised MLP fits noise, and a fixed strong decay underfits larger sets."""
-    pipeline = make_pipeline(
-        StandardScaler(),
-        MLPRegressor(hidden_layer_sizes=(64, 64), max_iter=500, random_state=seed),
-    )
-    return GridSearchCV(pipeline, {"mlpregressor__alpha": [0.1, 1.0, 10.0]}, cv=3)
+class RandomForestPredictor(FlatFeaturePredictor):
+    """300 trees, leaves of at least 2 candidates; spread: the trees' standard deviation."""
+
+    model: RandomForestRegressor | None = None
+
+    def _regressor(self, seed: int) -> RegressorMixin:
+        return RandomForestRegressor(n_estimators=300, min_samples_leaf=2, random_state=seed, n_jobs=1)
+
+    def _spread(self, features: np.ndarray) -> np.ndarray:
+        assert self.model is not None
+        per_tree = np.stack([tree.predict(features) for tree in self.model.estimators_])
+        return per_tree.std(axis=0)
 
 
-BASELINES: dict[str, Callable[[int], RegressorMixin]] = {"random_forest": _random_forest, "mlp": _mlp}
+class MLPPredictor(FlatFeaturePredictor):
+    """Two hidden layers of 64; no spread.
 
+    Weight decay chosen by 3-fold cross-validation: with tens of samples and ~70 features
+    an unregularised MLP fits noise, and a fixed strong decay underfits larger sets.
+    """
 
-def fit_baseline(name: str, graphs: Sequence[Data], errors: Sequence[float] | np.ndarray, seed: int) -> RegressorMixin:
-    """Fit baseline ``name`` (a key of :data:`BASELINES`) on flat features of ``graphs``."""
-    if name not in BASELINES:
-        raise ValueError(f"unknown baseline {name!r}; choose from {', '.join(BASELINES)}")
-    model = BASELINES[name](seed)
-    with warnings.catch_warnings():  # the MLP's iteration cap is deliberate (cost); its warning is noise
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        model.fit(feature_matrix(graphs), np.asarray(errors, dtype=float))
-    return model
-
-
-def predict_baseline(model: RegressorMixin, graphs: Sequence[Data]) -> np.ndarray:
-    return np.asarray(model.predict(feature_matrix(graphs)), dtype=float)
+    def _regressor(self, seed: int) -> RegressorMixin:
+        pipeline = make_pipeline(
+            StandardScaler(),
+            MLPRegressor(hidden_layer_sizes=(64, 64), max_iter=500, random_state=seed),
+        )
+        return GridSearchCV(pipeline, {"mlpregressor__alpha": [0.1, 1.0, 10.0]}, cv=3)

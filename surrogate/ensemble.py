@@ -16,15 +16,14 @@ errors, 0.66 with log errors). Mean and spread are reported in error units.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch_geometric.data import Batch, Data
 
+from munas.search.predictors import Prediction
 from munas.surrogate.model import ModelConfig, SurrogateGNN
 from munas.surrogate.threads import single_threaded
-
 
 LOG_OFFSET = 0.01
 TARGET = "log(error + 0.01)"
@@ -37,14 +36,6 @@ def error_to_target(error: np.ndarray | torch.Tensor | float):
 
 def target_to_error(target: torch.Tensor) -> torch.Tensor:
     return torch.exp(target) - LOG_OFFSET
-
-
-@dataclass
-class Prediction:
-    """Predicted validation error per candidate: ensemble mean and standard deviation."""
-
-    mean: np.ndarray
-    std: np.ndarray
 
 
 class SurrogateEnsemble:
@@ -61,7 +52,7 @@ class SurrogateEnsemble:
         self.target_std = float(target_std)
 
     @classmethod
-    def untrained(cls, size: int, config: ModelConfig = ModelConfig(), seed: int = 0) -> "SurrogateEnsemble":
+    def untrained(cls, size: int, config: ModelConfig = ModelConfig(), seed: int = 0) -> SurrogateEnsemble:
         """Freshly initialised members (reproducible from ``seed``), identity target scaling."""
         members = []
         for m in range(size):

@@ -44,7 +44,7 @@ def score(predicted: Sequence[float] | np.ndarray, true: Sequence[float] | np.nd
     )
 
 
-def prediction_audit(candidates: Sequence["EvaluatedCandidate"]) -> tuple[int, Scores] | None:
+def prediction_audit(candidates: Sequence[EvaluatedCandidate]) -> tuple[int, Scores] | None:
     """How well a search's stored predictions matched the measured validation errors.
 
     Only the candidates the screener chose to train have both; ``None`` when fewer than 3 do.

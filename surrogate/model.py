@@ -73,7 +73,8 @@ class SurrogateGNN(nn.Module):
         self.graph_scaler = FeatureScaler(len(GRAPH_FEATURES))
         self.embed = nn.Linear(len(NODE_FEATURES), h)
         self.convs = nn.ModuleList(
-            GINEConv(nn.Sequential(nn.Linear(h, h), nn.ReLU(), nn.Linear(h, h)), train_eps=True, edge_dim=len(EDGE_FEATURES))
+            GINEConv(nn.Sequential(nn.Linear(h, h), nn.ReLU(), nn.Linear(h, h)), train_eps=True,
+                     edge_dim=len(EDGE_FEATURES))
             for _ in range(config.layers)
         )
         self.norms = nn.ModuleList(nn.LayerNorm(h) for _ in range(config.layers))

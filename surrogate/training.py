@@ -86,7 +86,7 @@ def _fit_member(
 ) -> None:
     n = len(graphs)
     order = rng.permutation(n)
-    holdout_size = int(round(config.holdout_fraction * n)) if n >= 2 * config.min_holdout else 0
+    holdout_size = round(config.holdout_fraction * n) if n >= 2 * config.min_holdout else 0
     holdout_size = max(holdout_size, config.min_holdout) if holdout_size else 0
     held, train = order[:holdout_size], order[holdout_size:]
     # Batches are collated once: re-collating every epoch would cost more than the training step.

@@ -176,9 +176,13 @@ def new_config(options: SearchOptions, run: str) -> SearchConfig:
     screen = options.screen if options.screen is not None else (1 if surrogate == "none" else 8)
     _positive("screen", screen)
     if surrogate == "none" and screen > 1:
-        raise UserError("--screen K > 1 needs a surrogate to choose among the K children; add --surrogate gnn")
+        from munas.search.predictors import PREDICTORS
+
+        raise UserError("--screen K > 1 needs a surrogate to choose among the K children; add --surrogate with a "
+                        f"predictor ({', '.join(PREDICTORS.names())})")
     if surrogate == "none" and options.surrogate_init:
-        raise UserError("--surrogate-init needs a surrogate to load it into; add --surrogate gnn")
+        raise UserError("--surrogate-init needs a predictor to load it into; add --surrogate gnn (the predictor "
+                        "train-surrogate saves)")
     if options.surrogate_init and not Path(options.surrogate_init).is_file():
         raise UserError(f"--surrogate-init {options.surrogate_init}: no such file (save one with "
                         "python cli.py train-surrogate --out FILE)")

@@ -119,8 +119,8 @@ def run_search(options: SearchOptions, resume: bool = False, reporter: Reporter 
     """Run (or resume) a search to its budget; returns early, cleanly, on SIGINT/SIGTERM."""
     run, config = prepare_run(options, resume, runs_root)
     dataset = load_cached_dataset(config.dataset, config.data_dir)
-    extra = {} if config.surrogate_init is None else {"init": config.surrogate_init, "dataset": config.dataset}
-    screener = create_screener(config.surrogate, children_per_step=config.screen, seed=config.seed, **extra)
+    screener = create_screener(config.surrogate, children_per_step=config.screen, seed=config.seed,
+                               init=config.surrogate_init, dataset=config.dataset)
     with run, InterruptGuard() as guard:
         if not resume and run.exists():  # another process created it between our check and the lock
             raise UserError(f"run {run.name!r} already exists; add --resume to continue it")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from munas.registry import Registry
 from munas.resources import compute_resources
 from munas.search import screening
 from munas.search.config import SearchOptions
 from munas.search.loop import run_search
-from munas.search.screening import Screener, register_screener
+from munas.search.screening import Screener
 from munas.search.store import RunStore
 
 TINY = dict(dataset="digits", epochs=1, population=2, sample=2, initial_population=2, seed=1)
@@ -63,9 +64,9 @@ class RecordingScreener(Screener):
 
 
 def test_screener_sees_k_children_and_its_prediction_is_stored(tmp_path, monkeypatch):
-    monkeypatch.setattr(screening, "_REGISTRY", dict(screening._REGISTRY))
+    monkeypatch.setattr(screening, "SCREENERS", Registry("screener"))
     made: list[RecordingScreener] = []
-    register_screener("recording")(lambda **kwargs: made.append(RecordingScreener(**kwargs)) or made[-1])
+    screening.SCREENERS.register("recording")(lambda **kwargs: made.append(RecordingScreener(**kwargs)) or made[-1])
     result = run_search(SearchOptions(run="screened", budget=4, surrogate="recording", screen=3, **TINY),
                         runs_root=tmp_path)
     screener = made[0]
@@ -77,9 +78,9 @@ def test_screener_sees_k_children_and_its_prediction_is_stored(tmp_path, monkeyp
 
 
 def test_resume_hands_the_whole_history_to_a_new_screener(tmp_path, monkeypatch):
-    monkeypatch.setattr(screening, "_REGISTRY", dict(screening._REGISTRY))
+    monkeypatch.setattr(screening, "SCREENERS", Registry("screener"))
     made: list[RecordingScreener] = []
-    register_screener("recording")(lambda **kwargs: made.append(RecordingScreener(**kwargs)) or made[-1])
+    screening.SCREENERS.register("recording")(lambda **kwargs: made.append(RecordingScreener(**kwargs)) or made[-1])
     run_search(SearchOptions(run="again", budget=2, surrogate="recording", **TINY), runs_root=tmp_path)
     run_search(SearchOptions(run="again", budget=3), resume=True, runs_root=tmp_path)
     assert made[1].observed == [0, 1, 2]
