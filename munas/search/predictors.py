@@ -9,7 +9,7 @@ ensemble, the trees of a forest); a predictor without one returns zeros.
 
 Predictors are plug-ins: each is declared as an entry point of the group
 ``munas.predictors`` (in ``pyproject.toml``: ``gnn``, ``rf`` and ``mlp`` from
-``munas.surrogate``), so this module names none of them, and listing them imports neither
+``munas.surrogate``), so the core imports none of them, and listing them imports neither
 torch-geometric nor scikit-learn. A predictor is loaded when a search asks for it.
 
 A predictor reads what it needs from the candidates it is given: their ``architecture``
