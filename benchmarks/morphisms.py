@@ -17,6 +17,7 @@ import time
 
 import numpy as np
 
+from munas.resources.accounting import TRAINED
 from munas.resources.graph import build_graph
 from munas.space.morphisms import _candidates, all_morphs
 from munas.space.sampling import Sampler, random_architecture
@@ -27,7 +28,7 @@ from munas.space.stress import builtin_tasks
 def graph_comparison(arch) -> list:
     """The baseline: every candidate child assembled and compared with the parent's graph."""
     def signature(a):
-        graph = build_graph(a, "tflm")
+        graph = build_graph(a, TRAINED)
         return [(op.kind, op.inputs, op.kernel, op.stride, op.out_channels, op.has_bn, op.has_relu, op.pool_type)
                 for op in graph.ops]
 

@@ -33,6 +33,7 @@ from torch_geometric.data import Batch
 
 from munas.data import search_defaults
 from munas.resources import compute_resources
+from munas.resources.channels import pruned_shape
 from munas.search.candidates import Candidate
 from munas.search.fitness import random_fitness
 from munas.search.predictors import Predictor
@@ -40,7 +41,6 @@ from munas.search.results import load_results
 from munas.search.run import RunDirectory
 from munas.search.screening import PredictorScreener
 from munas.space.morphisms import random_child
-from munas.training.pruning import pruned_shape
 from munas.surrogate.baselines import MLPPredictor, RandomForestPredictor
 from munas.surrogate.encoding import encode
 from munas.surrogate.ensemble import SurrogateEnsemble

@@ -1,9 +1,9 @@
 """Graph encoding of a candidate (architecture + pruning sparsity) for the GNN surrogate.
 
 The encoding reads the same operator graph that the resource models and the trained network
-are built from (:func:`munas.resources.build_graph`, ``tflm`` profile), so the surrogate sees
-exactly the network that is trained: one node per operator, one edge per tensor that flows
-from the op producing it to an op reading it.
+are built from (:func:`munas.resources.build_graph` under :data:`~munas.resources.TRAINED`),
+so the surrogate sees exactly the network that is trained: one node per operator, one edge per
+tensor that flows from the op producing it to an op reading it.
 
 Every count (channels, spatial size, MACs, parameters, bytes) spans orders of magnitude, so
 it enters as ``log1p``: a 3x3 conv with 8 or 16 filters differs by a constant, not by a
@@ -22,7 +22,7 @@ import math
 import torch
 from torch_geometric.data import Data
 
-from munas.resources import Resources, build_graph, compute_resources
+from munas.resources import TRAINED, Resources, build_graph, compute_resources
 from munas.resources.graph import Op, OperatorGraph
 from munas.space.architecture import Architecture
 
@@ -103,18 +103,18 @@ def encode(architecture: Architecture, sparsity: float | None = None, resources:
     Args:
         architecture: the (unpruned) candidate, as the search proposes it.
         sparsity: its pruning target in [0, 1); ``None`` (no pruning) counts as 0.
-        resources: its exact unpruned resources if the caller has them already.
-            They are used only if they are ``tflm`` ones, i.e. agree with the ``tflm`` graph's
-            model size and MACs (a search may use the ``munas`` profile); otherwise the
-            ``tflm`` resources are computed, so the features never mix profiles.
+        resources: its exact unpruned resources if the caller has them already. They are
+            used only if their accounting is :data:`~munas.resources.TRAINED` (a search may use
+            another profile); otherwise the trained profile's are computed, so the features
+            never mix profiles.
 
     Returns:
         ``Data`` with ``x`` [num_ops, len(NODE_FEATURES)], ``edge_index`` [2, 2*num_dataflow_edges],
         ``edge_attr`` [2*num_dataflow_edges, 2] and ``graph_attr`` [1, len(GRAPH_FEATURES)].
     """
-    graph = build_graph(architecture, "tflm")
-    if resources is None or (resources.model_size, resources.macs) != (graph.model_size, graph.macs):
-        resources = compute_resources(architecture, "tflm")
+    graph = build_graph(architecture, TRAINED)
+    if resources is None or resources.accounting != TRAINED.name:
+        resources = compute_resources(architecture, TRAINED)
     s = float(sparsity or 0.0)
     x = torch.tensor([_node_features(graph, i, op) for i, op in enumerate(graph.ops)], dtype=torch.float32)
 

@@ -1,38 +1,40 @@
-"""``datasets``: which data sets exist, whether they are on disk, and a full check of one."""
+"""``datasets``: which data sets exist, whether they are on disk, and a full check of one.
+
+:mod:`munas.data` is imported by the command, not by this module: the CLI imports every
+command module to build its help, and that must not load a data stack.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 from rich.table import Table
 
-from munas.data.cache import refreshed
-from munas.data.dataset import Dataset
-from munas.data.registry import get_source, list_datasets, load_dataset
-from munas.data.verify import check_files
 from munas.commands.output import console
 
+if TYPE_CHECKING:
+    from munas.data.dataset import Dataset
+    from munas.data.registry import DatasetSource
 
-def _present(name: str, data_dir: Optional[Path]) -> str:
-    source = get_source(name)
+
+def _present(source: DatasetSource, data_dir: Optional[Path]) -> str:
     if not source.requires:
         return "built in"
     return "yes" if source.is_present(data_dir) else "no"
 
 
-def _overview(names: list[str], data_dir: Optional[Path]) -> None:
+def _overview(sources: list[DatasetSource], data_dir: Optional[Path]) -> None:
     table = Table("name", "present", "input h×w×c", "classes", "looks in")
     table.columns[0].no_wrap = True
     table.columns[4].overflow = "fold"
-    for name in names:
-        source = get_source(name)
-        table.add_row(name, _present(name, data_dir), "×".join(map(str, source.input_shape)),
+    for source in sources:
+        table.add_row(source.name, _present(source, data_dir), "×".join(map(str, source.input_shape)),
                       str(source.num_classes), source.location(data_dir))
     console.print(table)
-    if len(names) == 1:
-        console.print(get_source(names[0]).description, soft_wrap=True)
+    if len(sources) == 1:
+        console.print(sources[0].description, soft_wrap=True)
 
 
 def _splits(dataset: Dataset) -> None:
@@ -51,8 +53,12 @@ def datasets_command(
                                             "else the user cache dir)."),
 ) -> None:
     """List the data sets (present?, shapes, classes, where they are looked for), or verify one."""
+    from munas.data.cache import refreshed
+    from munas.data.registry import get_source, list_datasets, load_dataset
+    from munas.data.verify import check_files
+
     if name is None or (not verify and name in list_datasets()):
-        _overview(list_datasets() if name is None else [name], data_dir)
+        _overview([get_source(n) for n in (list_datasets() if name is None else [name])], data_dir)
         return
     checks = check_files(get_source(name), data_dir) if name in list_datasets() else []
     # Loading downloads what is missing (and checks it), so report the files after the load.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 from rich.console import Console
@@ -12,12 +12,13 @@ from rich.table import Table
 
 from munas.commands.output import console, report_error
 from munas.errors import UserError
-from munas.resources import compute_resources
-from munas.search.units import format_bytes, format_count
+from munas.resources import TRAINED, compute_resources
+from munas.commands.units import format_bytes, format_count
 from munas.space.architecture import load_architecture
-from munas.training.checkpoint import save_trained
 from munas.training.presets import with_epochs
-from munas.training.trainer import TrainResult, train_candidate
+
+if TYPE_CHECKING:
+    from munas.training.trainer import TrainResult
 
 
 def _summary(result: TrainResult, original) -> dict:
@@ -65,6 +66,8 @@ def train_command(
     if threads is not None and threads < 1:
         raise UserError(f"--threads must be at least 1, got {threads}")
     from munas.data import load_dataset, search_defaults
+    from munas.training.checkpoint import save_trained
+    from munas.training.trainer import train_candidate
 
     data = load_dataset(dataset, data_dir)
     if tuple(architecture.input_shape) != data.input_shape or architecture.num_classes != data.num_classes:
@@ -75,7 +78,7 @@ def train_command(
     if epochs is not None:
         config = with_epochs(config, epochs)
     config.validate()
-    original = compute_resources(architecture, "tflm")
+    original = compute_resources(architecture, TRAINED)
 
     progress_console = Console(stderr=True) if as_json else console
     with Progress(TextColumn("training"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[info]}"),

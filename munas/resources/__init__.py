@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from munas.resources.accounting import ACCOUNTING, DEFAULT_PROFILE, Accounting, get_accounting
+from munas.resources.accounting import ACCOUNTING, DEFAULT_PROFILE, TRAINED, Accounting, get_accounting
 from munas.resources.graph import Op, OperatorGraph, build_graph
 from munas.resources.peak_memory import PeakMemory, peak_memory
 from munas.space.architecture import Architecture
@@ -19,19 +19,25 @@ class Resources:
     macs: int
     schedule: tuple[str, ...]
     """The operator order that reaches :attr:`pmu`."""
+    accounting: str
+    """Name of the profile that produced these numbers: the same network has other numbers
+    under another profile, so a consumer that needs one profile checks this, not the values."""
 
     def as_dict(self) -> dict:
-        return {"pmu": self.pmu, "model_size": self.model_size, "macs": self.macs, "schedule": list(self.schedule)}
+        return {"pmu": self.pmu, "model_size": self.model_size, "macs": self.macs, "schedule": list(self.schedule),
+                "accounting": self.accounting}
 
 
 def compute_resources(architecture: Architecture, accounting: str | Accounting = DEFAULT_PROFILE) -> Resources:
     """PMU, model size and MACs of ``architecture`` under an accounting profile."""
-    graph = build_graph(architecture, accounting)
+    profile = get_accounting(accounting)
+    graph = build_graph(architecture, profile)
     memory = peak_memory(graph)
-    return Resources(pmu=memory.peak, model_size=graph.model_size, macs=graph.macs, schedule=memory.schedule)
+    return Resources(pmu=memory.peak, model_size=graph.model_size, macs=graph.macs, schedule=memory.schedule,
+                     accounting=profile.name)
 
 
 __all__ = [
-    "Accounting", "ACCOUNTING", "DEFAULT_PROFILE", "get_accounting", "Op", "OperatorGraph", "build_graph",
+    "Accounting", "ACCOUNTING", "DEFAULT_PROFILE", "TRAINED", "get_accounting", "Op", "OperatorGraph", "build_graph",
     "PeakMemory", "peak_memory", "Resources", "compute_resources",
 ]

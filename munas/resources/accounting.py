@@ -33,6 +33,13 @@ MUNAS = ACCOUNTING.add("munas", Accounting("munas", pool_rounding="ceil", input_
 TFLM = ACCOUNTING.add("tflm", Accounting("tflm", pool_rounding="floor", input_in_peak_memory=True,
                                          explicit_padding=True, bias_bytes=4))
 DEFAULT_PROFILE = "tflm"
+"""The profile a user gets when they name none (``--accounting``, the search configuration)."""
+TRAINED = TFLM
+"""The profile whose shapes are those of the network munas trains: the torch network is built
+from this profile's operator graph, and torch pools round down, as TFLM does (``munas`` rounds
+up). Everything that must describe the trained network (the torch model, pruning's channel
+counts, the GNN's features, morphisms' silence check) uses this, whatever profile the user
+chose for the bounds."""
 
 
 def get_accounting(name: str | Accounting) -> Accounting:

@@ -19,7 +19,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Literal
 
-from munas.resources.accounting import Accounting, get_accounting
+from munas.resources.accounting import TRAINED, Accounting, get_accounting
 from munas.space.architecture import Architecture, ConvLayer
 
 OpKind = Literal["Conv2D", "DWConv2D", "Pool", "Pad", "Add", "Dense"]
@@ -180,8 +180,9 @@ class _Builder:
                         biases=units, macs=n * units, has_relu=relu, source=source)
 
 
-def build_graph(architecture: Architecture, accounting: str | Accounting = "tflm") -> OperatorGraph:
-    """Assemble the operator graph of ``architecture`` under an accounting profile."""
+def build_graph(architecture: Architecture, accounting: str | Accounting = TRAINED) -> OperatorGraph:
+    """Assemble the operator graph of ``architecture`` under an accounting profile (by default the
+    one whose shapes are the trained network's)."""
     builder = _Builder(get_accounting(accounting))
     h, w, c = architecture.input_shape
     x = builder.tensor((h, w, c))

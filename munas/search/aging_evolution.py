@@ -25,6 +25,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from munas.resources import compute_resources
+from munas.resources.channels import pruned_shape
 from munas.search.candidates import Candidate, EvaluatedCandidate
 from munas.search.config import SearchConfig
 from munas.search.fitness import ScalarisedFitness, random_fitness
@@ -32,7 +33,6 @@ from munas.search.screening import Screener
 from munas.space.architecture import Architecture
 from munas.space.sampling import child_sparsity as evolve_sparsity
 from munas.space.sampling import random_sparsity
-from munas.training.pruning import pruned_shape
 
 RandomArchitecture = Callable[[tuple[int, int, int], int, np.random.Generator], Architecture]
 Morph = Callable[[Architecture, np.random.Generator], Architecture]

@@ -4,7 +4,7 @@ A job carries everything a fresh process needs (the architecture, sparsity, data
 and folder, training configuration, seed), so the same function serves the in-process
 executor, a local process pool and Ray workers. Each worker process loads a data set once
 and keeps it. The outcome carries the resources of the *pruned* architecture under the
-run's accounting profile (the trainer reports ``tflm``; ``munas`` is recomputed here).
+run's accounting profile (the trainer reports the trained profile's; any other is recomputed here).
 """
 
 from __future__ import annotations
@@ -79,7 +79,8 @@ def evaluate(job: EvaluationJob, device: str | None = None) -> EvaluationOutcome
     pruned = result.pruned_architecture
     resources = None
     if result.status == "ok" and pruned is not None:
-        resources = result.resources if job.accounting == "tflm" and result.resources is not None \
+        reported = result.resources
+        resources = reported if reported is not None and reported.accounting == job.accounting \
             else compute_resources(pruned, job.accounting)
     return EvaluationOutcome(
         candidate_id=job.candidate_id, status=result.status, message=result.message or "",

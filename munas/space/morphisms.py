@@ -17,7 +17,7 @@ Two quirks of the reference are fixed:
   added to or dropped from the end of a branch after a DW conv (the assembly appends that
   very conv) ... Such children are dropped. A morph that changes one layer (or the pooling)
   is silent exactly when the layer computes the same thing on its input in the trained
-  network (``tflm`` shapes); the other morphs change the set of operators, except for the
+  network (:data:`~munas.resources.accounting.TRAINED` shapes); the other morphs change the set of operators, except for the
   branch-end case just named. Hence no child equals its parent either.
 """
 
@@ -28,6 +28,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from munas.resources.accounting import TRAINED
 from munas.resources.graph import build_graph
 from munas.space.architecture import (
     MAX_CONV_BLOCKS,
@@ -234,11 +235,11 @@ def _dense_morphs(arch: Architecture, sampler: Sampler) -> Iterator[tuple[Morph,
 
 class _TrainedShapes:
     """Input shapes of every layer and of the pooling, and the channel count each branch block
-    is forced to, read off the trained (``tflm``) network of the parent. A morph of one layer
-    leaves that layer's input (and the trunk a branch is forced to match) unchanged."""
+    is forced to, read off the trained network of the parent (:data:`TRAINED` shapes). A morph of
+    one layer leaves that layer's input (and the trunk a branch is forced to match) unchanged."""
 
     def __init__(self, arch: Architecture):
-        graph = build_graph(arch, "tflm")
+        graph = build_graph(arch, TRAINED)
         self._arch = arch
         self._input: dict[str, tuple[int, ...]] = {}
         self._channels: dict[str, int] = {}

@@ -1,23 +1,15 @@
-"""Structured pruning: Dynamic Pruning with Feedback over channel groups (spec §5, with fixes).
+"""Structured pruning, the torch side: Dynamic Pruning with Feedback over channel groups (spec §5, with fixes).
 
-**Channel groups.** Channels that share indices must be removed together: the operands of an
-Add (trunk output, branch outputs, a branch's extra 1x1 "match" conv) are summed channel by
-channel, and a depthwise conv, pool or pad keeps its input's channels. A union-find over
-tensors gives the groups; each group's channels are produced by one or more Conv2D / Dense
-ops (the *producers*, whose kernels give the saliency) and carried through depthwise convs
-(the *followers*, whose outputs are masked too because their bias would otherwise revive a
-removed channel).
-
-**Which groups are pruned.** Not the network input's group, nor any group whose producer
-reads the input (possibly through pools or depthwise convs: the first-layer exclusion of the
-reference, robust to a pre-pool, §8.11), nor the logits. Every pruned group keeps at least
-one channel.
+Which channels are pruned together, which groups are exempt and how many channels survive a
+sparsity are arithmetic on the operator graph (:mod:`munas.resources.channels`); this module
+picks *which* channels survive, masks them during training and removes them afterwards.
 
 **Saliency and masks.** The saliency of a channel is the L2 norm of all kernel entries of all
 producers that write it (for a group: the combined norm). The reference uses one global,
 unnormalised threshold; layers then compete by fan-in and whole layers can vanish (§8.12).
-Here every group removes the same fraction ``round(s * n)`` of its lowest-saliency channels,
-so a target sparsity ``s`` removes about ``s`` of each pruned layer.
+Here every group loses its lowest-saliency channels, as many as
+:func:`~munas.resources.channels.surviving_channels` leaves out, so a target sparsity ``s``
+removes about ``s`` of each pruned layer.
 
 **Exactness.** Masks act on op outputs (after BN and ReLU), so a removed channel is exactly
 zero; :func:`prune_network` then deletes it physically and the smaller network computes the
@@ -26,104 +18,11 @@ same function (the test compares outputs).
 
 from __future__ import annotations
 
-import dataclasses
-import re
-from dataclasses import dataclass
-
 import torch
 
-from munas.resources.graph import OperatorGraph, build_graph
-from munas.space.architecture import Architecture, DenseBlock
+from munas.resources.channels import ChannelGroup, ChannelPlan, pruned_architecture, surviving_channels
+from munas.space.architecture import Architecture
 from munas.training.model import ConvUnit, DenseUnit, GraphNetwork, build_network
-
-
-@dataclass
-class ChannelGroup:
-    channels: int
-    producers: list[str]
-    """Conv2D / Dense ops writing these channels (their kernels define the saliency)."""
-    followers: list[str]
-    """Depthwise convs that carry these channels (masked along with the producers)."""
-    prunable: bool
-
-
-@dataclass
-class ChannelPlan:
-    groups: list[ChannelGroup]
-    tensor_group: dict[int, int]
-    """Activation tensor -> index of its channel group."""
-
-    @property
-    def prunable_channels(self) -> int:
-        return sum(g.channels for g in self.groups if g.prunable)
-
-
-class _UnionFind:
-    def __init__(self) -> None:
-        self.parent: list[int] = []
-
-    def new(self) -> int:
-        self.parent.append(len(self.parent))
-        return len(self.parent) - 1
-
-    def find(self, a: int) -> int:
-        while self.parent[a] != a:
-            self.parent[a] = self.parent[self.parent[a]]
-            a = self.parent[a]
-        return a
-
-    def union(self, a: int, b: int) -> int:
-        ra, rb = self.find(a), self.find(b)
-        self.parent[rb] = ra
-        return ra
-
-
-def channel_groups(graph: OperatorGraph) -> ChannelPlan:
-    """Group the channels of ``graph`` that must be pruned together (see module docstring)."""
-    sets = _UnionFind()
-    space = {graph.input: sets.new()}
-    input_space = space[graph.input]
-    producers: dict[int, list[str]] = {}
-    followers: dict[int, list[str]] = {}
-    excluded: set[int] = {input_space}
-    for op in graph.ops:
-        source = sets.find(space[op.inputs[0]])
-        if op.kind in ("Conv2D", "Dense"):
-            out = sets.new()
-            producers[out] = [op.name]
-            if op.kind == "Conv2D" and source == sets.find(input_space):
-                excluded.add(out)
-            if op.output == graph.output:
-                excluded.add(out)
-        elif op.kind == "Add":
-            out = source
-            for tensor in op.inputs[1:]:
-                out = sets.union(out, space[tensor])
-        else:  # DWConv2D, Pool, Pad keep their input's channels
-            out = source
-            if op.kind == "DWConv2D":
-                followers.setdefault(out, []).append(op.name)
-        space[op.output] = out
-
-    roots: dict[int, int] = {}
-    groups: list[ChannelGroup] = []
-    tensor_group: dict[int, int] = {}
-    for tensor, s in space.items():
-        root = sets.find(s)
-        if root not in roots:
-            roots[root] = len(groups)
-            groups.append(ChannelGroup(graph.shapes[tensor][-1], [], [], True))
-        tensor_group[tensor] = roots[root]
-    for s, names in producers.items():
-        groups[roots[sets.find(s)]].producers.extend(names)
-    for s, names in followers.items():
-        groups[roots[sets.find(s)]].followers.extend(names)
-    for s in excluded:
-        groups[roots[sets.find(s)]].prunable = False
-    for group in groups:
-        if group.channels < 2 or not group.producers:
-            group.prunable = False
-    return ChannelPlan(groups, tensor_group)
 
 
 def ramp_sparsity(target: float, epoch: int, start_epoch: int, finish_epoch: int) -> float:
@@ -147,29 +46,6 @@ def channel_saliency(network: GraphNetwork, group: ChannelGroup) -> torch.Tensor
         squares = weight.detach().float().pow(2).flatten(1).sum(1)
         total = squares if total is None else total + squares
     return total.sqrt()
-
-
-def surviving_channels(plan: ChannelPlan, sparsity: float) -> dict[int, int]:
-    """Group index -> how many channels survive ``sparsity`` (prunable groups only; at least one).
-
-    The count depends on the sparsity alone; training decides only *which* channels survive.
-    """
-    return {index: group.channels - min(group.channels - 1, int(round(sparsity * group.channels)))
-            for index, group in enumerate(plan.groups) if group.prunable}
-
-
-def pruned_shape(architecture: Architecture, sparsity: float | None) -> Architecture:
-    """The document that training ``architecture`` at ``sparsity`` ends with, known before training.
-
-    Every pruned group keeps a count fixed by the sparsity (:func:`surviving_channels`), so the
-    pruned network's shape, and with it its exact PMU, size and MACs, is known in advance; a
-    screener can judge a child by the resources it will really have.
-    """
-    if not sparsity:
-        return architecture
-    graph = build_graph(architecture, "tflm")
-    plan = channel_groups(graph)
-    return pruned_architecture(architecture, plan, graph, surviving_channels(plan, sparsity))
 
 
 def keep_indices(network: GraphNetwork, plan: ChannelPlan, sparsity: float) -> dict[int, torch.Tensor]:
@@ -200,31 +76,6 @@ def update_masks(network: GraphNetwork, plan: ChannelPlan, sparsity: float) -> d
     keep = keep_indices(network, plan, sparsity)
     network.set_masks(masks_from_keep(network, plan, keep))
     return keep
-
-
-_LAYER_SOURCE = re.compile(r"conv_blocks\[(\d+)\]\.layers\[(\d+)\]$")
-_DENSE_SOURCE = re.compile(r"dense_blocks\[(\d+)\]$")
-
-
-def pruned_architecture(architecture: Architecture, plan: ChannelPlan, graph: OperatorGraph,
-                        counts: dict[int, int]) -> Architecture:
-    """The document with the layers producing each group in ``counts`` cut to that many channels."""
-    blocks = [list(block.layers) for block in architecture.conv_blocks]
-    dense = list(architecture.dense_blocks)
-    for op in graph.ops:
-        group = plan.tensor_group[op.output]
-        if group not in counts or op.kind not in ("Conv2D", "Dense"):
-            continue
-        count = counts[group]
-        if (match := _LAYER_SOURCE.match(op.source)) is not None:
-            b, i = int(match[1]), int(match[2])
-            blocks[b][i] = dataclasses.replace(blocks[b][i], filters=count)
-        elif (match := _DENSE_SOURCE.match(op.source)) is not None:
-            d = int(match[1])
-            dense[d] = DenseBlock(units=count, activation=dense[d].activation)
-    conv_blocks = tuple(dataclasses.replace(block, layers=tuple(layers))
-                        for block, layers in zip(architecture.conv_blocks, blocks))
-    return dataclasses.replace(architecture, conv_blocks=conv_blocks, dense_blocks=tuple(dense))
 
 
 def prune_network(architecture: Architecture, network: GraphNetwork, plan: ChannelPlan,

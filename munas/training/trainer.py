@@ -42,13 +42,14 @@ import torch
 import torch.nn.functional as F
 
 from munas.data.dataset import Dataset
-from munas.resources import Resources, compute_resources
+from munas.resources import TRAINED, Resources, compute_resources
+from munas.resources.channels import channel_groups
 from munas.space.architecture import Architecture
 from munas.training.augmentation import augment, is_identity
 from munas.training.device import cpu_threads, resolve_device, training_dtype
 from munas.training.model import BN_MOMENTUM, GraphNetwork, build_network
 from munas.training.presets import TrainConfig
-from munas.training.pruning import channel_groups, prune_network, ramp_sparsity, update_masks
+from munas.training.pruning import prune_network, ramp_sparsity, update_masks
 from munas.training.quantization import quantize_network
 
 EVAL_BATCH = 1024
@@ -67,7 +68,7 @@ class TrainResult:
     int8_test_error: float | None = None
     pruned_architecture: Architecture | None = None
     resources: Resources | None = None
-    """Resources (tflm) of :attr:`pruned_architecture`."""
+    """Resources of :attr:`pruned_architecture` under :data:`~munas.resources.TRAINED`."""
     train_seconds: float = 0.0
     epochs: int = 0
     """Epochs actually run."""
@@ -261,7 +262,7 @@ def _train(architecture: Architecture, dataset: Dataset, config: TrainConfig, sp
     return TrainResult(
         status="ok", val_error=1.0 - best_accuracy, test_error=1.0 - test_accuracy,
         int8_test_error=1.0 - int8_accuracy, pruned_architecture=final_architecture,
-        resources=compute_resources(final_architecture, "tflm"), epochs=config.epochs,
+        resources=compute_resources(final_architecture, TRAINED), epochs=config.epochs,
         sparsity=sparsity if pruning else None, val_accuracies=val_accuracies,
         weights={k: v.detach().cpu() for k, v in final_network.state_dict().items()},
     )

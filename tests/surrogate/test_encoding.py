@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from munas.resources import build_graph, compute_resources
+from munas.resources import TRAINED, build_graph, compute_resources
 from munas.space.architecture import load_architecture
 from munas.space.sampling import random_architecture
 from munas.surrogate.encoding import EDGE_FEATURES, GRAPH_FEATURES, NODE_FEATURES, OP_KINDS, encode
@@ -23,7 +23,7 @@ ARCHS = _architectures()
 
 @pytest.mark.parametrize("arch", ARCHS, ids=lambda a: f"{len(a.conv_blocks)}blocks")
 def test_one_node_per_op_and_one_edge_pair_per_dataflow(arch):
-    graph = build_graph(arch, "tflm")
+    graph = build_graph(arch, TRAINED)
     data = encode(arch, 0.4)
     assert data.num_nodes == len(graph.ops) == data.x.shape[0]
     assert data.x.shape[1] == len(NODE_FEATURES)
@@ -42,7 +42,7 @@ def test_one_node_per_op_and_one_edge_pair_per_dataflow(arch):
 
 def test_node_features_describe_their_op():
     arch = load_architecture("examples/spec_example2.json")
-    graph = build_graph(arch, "tflm")
+    graph = build_graph(arch, TRAINED)
     data = encode(arch, None)
     names = list(NODE_FEATURES)
     for row, op in zip(data.x.tolist(), graph.ops):
@@ -59,7 +59,7 @@ def test_node_features_describe_their_op():
 
 def test_graph_features_carry_sparsity_and_exact_resources():
     arch = ARCHS[3]
-    resources = compute_resources(arch, "tflm")
+    resources = compute_resources(arch, TRAINED)
     dense = dict(zip(GRAPH_FEATURES, encode(arch, 0.0).graph_attr[0].tolist()))
     sparse = dict(zip(GRAPH_FEATURES, encode(arch, 0.6).graph_attr[0].tolist()))
     assert dense["sparsity"] == 0.0 and sparse["sparsity"] == pytest.approx(0.6)
@@ -71,7 +71,7 @@ def test_graph_features_carry_sparsity_and_exact_resources():
 
 def test_resources_of_another_profile_are_not_mixed_in():
     arch = ARCHS[5]
-    from_tflm = encode(arch, 0.3, compute_resources(arch, "tflm"))
+    from_trained = encode(arch, 0.3, compute_resources(arch, TRAINED))
     from_munas = encode(arch, 0.3, compute_resources(arch, "munas"))
-    assert torch.equal(from_tflm.graph_attr, from_munas.graph_attr)
-    assert torch.equal(from_tflm.graph_attr, encode(arch, 0.3).graph_attr)
+    assert torch.equal(from_trained.graph_attr, from_munas.graph_attr)
+    assert torch.equal(from_trained.graph_attr, encode(arch, 0.3).graph_attr)

@@ -5,7 +5,7 @@ tests/test_cli_search.py."""
 import numpy as np
 
 from munas.resources import compute_resources
-from munas.training.pruning import pruned_shape
+from munas.resources.channels import pruned_shape
 from munas.search.aging_evolution import AgingEvolution, child_sparsity, initial_sparsity, tournament
 from munas.search.config import SearchConfig
 from munas.search.fitness import Bounds, ScalarisedFitness

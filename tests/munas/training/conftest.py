@@ -9,20 +9,7 @@ from munas.space.architecture import parse_architecture
 from munas.data import search_defaults
 from munas.training.trainer import train_candidate
 
-
-def layer(kind: str, filters: int = 8, has_bn: bool = True, **kw) -> dict:
-    """A layer document: no pre-pool, ReLU, a 3x3 kernel and stride 1 where ``kind`` has them."""
-    document = {"type": kind, "has_prepool": False, "has_bn": has_bn, "has_relu": True}
-    if kind != "1x1Conv2D":
-        document.update(ker_size=3, **{"2x_stride": False})
-    if kind != "DWConv2D":
-        document["filters"] = filters
-    document.update(kw)
-    return document
-
-
-def conv(filters: int, **kw) -> dict:
-    return layer("Conv2D", filters, **kw)
+from ..documents import conv
 
 
 SMALL_DIGITS_CNN = {"input_shape": [8, 8, 1], "num_classes": 10, "architecture": {

@@ -13,7 +13,7 @@ from munas.space.architecture import parse_architecture
 from munas.space.sampling import random_architecture
 from munas.training.model import ConvUnit, DenseUnit, build_network
 
-from .conftest import layer
+from ..documents import layer
 
 INPUT_SHAPES = [((8, 8, 1), 10), ((28, 28, 1), 10), ((32, 32, 3), 2), ((48, 48, 3), 62), ((98, 40, 1), 12)]
 

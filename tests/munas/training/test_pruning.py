@@ -1,4 +1,5 @@
-"""Structured pruning: channel groups, ramp, exact physical removal, counts and resources."""
+"""Structured pruning, the torch side: ramp, masks, exact physical removal, and the shape real
+trainings end with (the graph arithmetic alone is tested in tests/munas/resources/test_channels.py)."""
 
 from __future__ import annotations
 
@@ -8,69 +9,16 @@ import torch
 
 from munas.data import load_dataset
 from munas.resources import compute_resources
+from munas.resources.channels import channel_groups, pruned_shape
 from munas.space.architecture import parse_architecture
 from munas.space.sampling import random_architecture
 from munas.training.model import build_network
 from munas.data import search_defaults
 from munas.training.presets import with_epochs
-from munas.training.pruning import (
-    channel_groups,
-    keep_indices,
-    masks_from_keep,
-    prune_network,
-    pruned_shape,
-    ramp_sparsity,
-    update_masks,
-)
+from munas.training.pruning import keep_indices, masks_from_keep, prune_network, ramp_sparsity, update_masks
 from munas.training.trainer import train_candidate
 
-from .conftest import layer
-
-
-BRANCHY = parse_architecture({
-    "input_shape": [12, 12, 1], "num_classes": 10,
-    "architecture": {
-        "conv_blocks": [
-            {"is_branch": False, "layers": [layer("Conv2D", filters=8, has_prepool=True)]},
-            {"is_branch": False, "layers": [layer("Conv2D", filters=12), layer("DWConv2D")]},
-            {"is_branch": True, "layers": [layer("1x1Conv2D", filters=6), layer("DWConv2D", ker_size=5)]},
-            {"is_branch": False, "layers": [layer("Conv2D", filters=10)]},
-        ],
-        "pooling": {"type": "avg", "pool_size": 2},
-        "dense_blocks": [{"units": 20}],
-    },
-})
-
-
-def _groups_by_producers(architecture):
-    network = build_network(architecture)
-    plan = channel_groups(network.graph)
-    return network, plan, {tuple(g.producers): g for g in plan.groups if g.producers}
-
-
-def test_channel_groups_tie_add_operands_and_exclude_first_conv_and_logits():
-    _, plan, groups = _groups_by_producers(BRANCHY)
-    # the trunk conv and the branch's match conv are summed: one group, pruned together
-    trunk = groups[("block1/layer0/conv", "block2/match/conv")]
-    assert trunk.prunable and trunk.channels == 12 and trunk.followers == ["block1/layer1/dwconv"]
-    branch = groups[("block2/layer0/conv",)]
-    assert branch.prunable and branch.channels == 6 and branch.followers == ["block2/layer1/dwconv"]
-    assert groups[("block3/layer0/conv",)].prunable and groups[("dense0",)].prunable
-    # the first conv reads the input through its pre-pool: still excluded (spec §8.11)
-    assert not groups[("block0/layer0/conv",)].prunable
-    assert not groups[("logits",)].prunable
-    assert plan.prunable_channels == 12 + 6 + 10 + 20
-
-
-def test_a_branch_from_a_depthwise_first_block_joins_the_input_group():
-    """A group that contains the network input is never pruned."""
-    arch = parse_architecture({"input_shape": [10, 10, 2], "num_classes": 3, "architecture": {
-        "conv_blocks": [{"is_branch": False, "layers": [layer("DWConv2D")]},
-                        {"is_branch": True, "layers": [layer("Conv2D", filters=5)]}],
-        "dense_blocks": [{"units": 10}]}})
-    _, plan, groups = _groups_by_producers(arch)
-    assert not groups[("block1/layer0/conv",)].prunable
-    assert plan.prunable_channels == 10
+from ..documents import BRANCHY, layer
 
 
 def test_ramp_is_cubic_between_start_and_finish():

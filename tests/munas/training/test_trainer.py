@@ -14,7 +14,8 @@ from munas.data import search_defaults
 from munas.training.presets import with_epochs
 from munas.training.trainer import _Data, accuracy, train_candidate
 
-from .conftest import SMALL_DIGITS_CNN, conv
+from ..documents import conv
+from .conftest import SMALL_DIGITS_CNN
 
 
 def test_small_cnn_reaches_95_percent_on_digits(digits_run):
