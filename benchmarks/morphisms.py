@@ -24,7 +24,6 @@ from munas.space.sampling import Sampler, random_architecture
 from munas.space.stress import builtin_tasks
 
 
-
 def graph_comparison(arch) -> list:
     """The baseline: every candidate child assembled and compared with the parent's graph."""
     def signature(a):
@@ -48,7 +47,7 @@ def timed(function, arch, repeats: int) -> float:
 
 def summary(seconds: list[float]) -> str:
     ms = sorted(s * 1e3 for s in seconds)
-    p99 = ms[min(len(ms) - 1, int(round(0.99 * (len(ms) - 1))))]
+    p99 = ms[min(len(ms) - 1, round(0.99 * (len(ms) - 1)))]
     return f"median {statistics.median(ms):7.3f} ms   p99 {p99:7.3f} ms   max {ms[-1]:7.3f} ms"
 
 
@@ -79,7 +78,8 @@ def main() -> None:
     print(f"all_morphs                  {summary(ours)}")
     print(f"assemble every child        {summary(baseline)}")
     print(f"ratio of medians            {statistics.median(baseline) / statistics.median(ours):.1f}x")
-    print(f"entries per parent          median {statistics.median(entries):.0f}, min {min(entries)}, max {max(entries)}")
+    print(f"entries per parent          median {statistics.median(entries):.0f}, "
+          f"min {min(entries)}, max {max(entries)}")
     print(f"silent children dropped     {1 - sum(entries) / sum(candidates):.1%} of all candidates")
 
 

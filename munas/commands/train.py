@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -11,9 +11,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from munas.commands.output import console, report_error
+from munas.commands.units import format_bytes, format_count
 from munas.errors import UserError
 from munas.resources import TRAINED, compute_resources
-from munas.commands.units import format_bytes, format_count
 from munas.space.architecture import load_architecture
 from munas.training.presets import with_epochs
 
@@ -50,14 +50,14 @@ def _table(result: TrainResult, original) -> Table:
 def train_command(
     architecture_file: str = typer.Argument(..., metavar="ARCH.json", help="Architecture document to train."),
     dataset: str = typer.Option("digits", "--dataset", "-d", help="Built-in data set, .npz file or image folder."),
-    sparsity: Optional[float] = typer.Option(None, "--sparsity", "-s", help="Structured pruning target in [0, 1)."),
-    epochs: Optional[int] = typer.Option(None, "--epochs", "-e", help="Override the preset's epochs (schedule scales)."),
+    sparsity: float | None = typer.Option(None, "--sparsity", "-s", help="Structured pruning target in [0, 1)."),
+    epochs: int | None = typer.Option(None, "--epochs", "-e", help="Override the preset's epochs (schedule scales)."),
     seed: int = typer.Option(0, "--seed", help="Random seed (initialisation, shuffling, augmentation)."),
-    data_dir: Optional[str] = typer.Option(None, "--data-dir", help="Data set cache (default $MUNAS_DATA_DIR)."),
-    device: Optional[str] = typer.Option(None, "--device", help="cpu, cuda or cuda:N (default: cuda if available)."),
-    threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads for training (default 1)."),
+    data_dir: str | None = typer.Option(None, "--data-dir", help="Data set cache (default $MUNAS_DATA_DIR)."),
+    device: str | None = typer.Option(None, "--device", help="cpu, cuda or cuda:N (default: cuda if available)."),
+    threads: int | None = typer.Option(None, "--threads", help="CPU threads for training (default 1)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of a table."),
-    save: Optional[str] = typer.Option(None, "--save", help="Folder for weights.pt, architecture.json, result.json."),
+    save: str | None = typer.Option(None, "--save", help="Folder for weights.pt, architecture.json, result.json."),
 ) -> None:
     """Train one architecture (pruned to --sparsity) and report float and int8 errors and resources."""
     architecture = load_architecture(architecture_file)

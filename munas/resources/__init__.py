@@ -38,6 +38,6 @@ def compute_resources(architecture: Architecture, accounting: str | Accounting =
 
 
 __all__ = [
-    "Accounting", "ACCOUNTING", "DEFAULT_PROFILE", "TRAINED", "get_accounting", "Op", "OperatorGraph", "build_graph",
-    "PeakMemory", "peak_memory", "Resources", "compute_resources",
+    "ACCOUNTING", "DEFAULT_PROFILE", "TRAINED", "Accounting", "Op", "OperatorGraph", "PeakMemory", "Resources",
+    "build_graph", "compute_resources", "get_accounting", "peak_memory",
 ]

@@ -129,7 +129,7 @@ def surviving_channels(plan: ChannelPlan, sparsity: float) -> dict[int, int]:
 
     The count depends on the sparsity alone; training decides only *which* channels survive.
     """
-    return {index: group.channels - min(group.channels - 1, int(round(sparsity * group.channels)))
+    return {index: group.channels - min(group.channels - 1, round(float(sparsity) * group.channels))
             for index, group in enumerate(plan.groups) if group.prunable}
 
 

@@ -368,7 +368,7 @@ class _Section:
             elif size < residue[i] or (size == residue[i] and t > lowest[i]):  # any order within a hill
                 total += size - residue[i]
                 residue[i], lowest[i] = size, t
-            if index + 1 < len(events) and events[index + 1][0] == hill or missing > 1:
+            if (index + 1 < len(events) and events[index + 1][0] == hill) or missing > 1:
                 continue
             least = None
             for last in pending if missing == 0 else [j for j in pending if residue[j] is None]:
@@ -603,7 +603,7 @@ class _Problem:
         after = executed | (1 << op)
         freed = sum(b for b, readers in self.inputs[op] if readers & ~after == 0)
         peak = live + self.out_bytes[op]
-        for b, other_readers in self.inplace_candidates[op]:
+        for _, other_readers in self.inplace_candidates[op]:
             if other_readers & ~executed == 0:  # this Add is the operand's last use
                 peak = live
                 break
@@ -630,7 +630,7 @@ def exhaustive_peak_memory(graph: OperatorGraph) -> PeakMemory:
     best: dict[int, int] = {0: problem.initial_live}
     parent: dict[int, tuple[int, int]] = {}
     while heap:
-        key, neg_depth, _, executed, live, peak = heapq.heappop(heap)
+        _, neg_depth, _, executed, live, peak = heapq.heappop(heap)
         if executed == complete:
             return PeakMemory(peak=peak, schedule=_schedule(graph, parent, complete))
         if best.get(executed, peak) < peak:

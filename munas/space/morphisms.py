@@ -17,8 +17,9 @@ Two quirks of the reference are fixed:
   added to or dropped from the end of a branch after a DW conv (the assembly appends that
   very conv) ... Such children are dropped. A morph that changes one layer (or the pooling)
   is silent exactly when the layer computes the same thing on its input in the trained
-  network (:data:`~munas.resources.accounting.TRAINED` shapes); the other morphs change the set of operators, except for the
-  branch-end case just named. Hence no child equals its parent either.
+  network (:data:`~munas.resources.accounting.TRAINED` shapes); the other morphs change the
+  set of operators, except for the branch-end case just named. Hence no child equals its
+  parent either.
 """
 
 from __future__ import annotations
@@ -155,7 +156,7 @@ def _candidates(arch: Architecture, sampler: Sampler) -> Iterator[tuple[Morph, b
                 and _same_as_match(new, shapes.match_input(b), shapes.branch_channels(b))
             )
             yield Morph("insert_layer", f"conv_blocks[{b}].layers[{i}]", child), silent
-        for i, layer in enumerate(layers):
+        for i in range(n):
             forced = shapes.branch_channels(b) if block.is_branch and i == n - 1 else None
             yield from _layer_morphs(arch, b, i, shapes.layer_input(b, i), forced, sampler)
 

@@ -53,7 +53,7 @@ from munas.training.pruning import prune_network, ramp_sparsity, update_masks
 from munas.training.quantization import quantize_network
 
 EVAL_BATCH = 1024
-BN_WARMUP_STEPS = int(round(10 / BN_MOMENTUM))
+BN_WARMUP_STEPS = round(10 / BN_MOMENTUM)
 EpochCallback = Callable[[int, int, float], None]
 """Called after every epoch with (epochs done, total epochs, validation accuracy)."""
 
@@ -184,7 +184,7 @@ def train_candidate(
             result = _train(architecture, dataset, config, sparsity, seed, resolve_device(device), on_epoch)
     except NonFiniteLoss as error:
         result = TrainResult(status="nan_loss", message=str(error))
-    except Exception as error:  # noqa: BLE001 - a failed candidate must not end a search
+    except Exception as error:  # a failed candidate must not end a search
         result = TrainResult(status="failed", message=f"{type(error).__name__}: {error}")
     result.train_seconds = time.perf_counter() - started
     return result

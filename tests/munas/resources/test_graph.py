@@ -8,8 +8,7 @@ import pytest
 
 from munas.resources import compute_resources
 from munas.resources.graph import build_graph
-from munas.space.architecture import (Architecture, ConvBlock, ConvLayer, DenseBlock, Pooling,
-                                      load_architecture)
+from munas.space.architecture import Architecture, ConvBlock, ConvLayer, DenseBlock, load_architecture
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 

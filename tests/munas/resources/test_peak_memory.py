@@ -187,8 +187,8 @@ def test_bounds_never_exceed_the_best_completion_and_exact_values_are_exact():
         for section in forks(graph):
             sections += 1
 
-            @functools.lru_cache(maxsize=None)
-            def completion(positions: tuple[int, ...]) -> int:
+            @functools.cache
+            def completion(positions: tuple[int, ...], section=section) -> int:
                 live = section.live(positions)
                 steps = [max(live + sizes[p], completion(positions[:i] + (p + 1,) + positions[i + 1:]))
                          for i, (sizes, p) in enumerate(zip(section.sizes, positions)) if p < len(sizes)]

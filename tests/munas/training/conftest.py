@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from munas.data import load_dataset
+from munas.data import load_dataset, search_defaults
 from munas.space.architecture import parse_architecture
-from munas.data import search_defaults
 from munas.training.trainer import train_candidate
 
 from ..documents import conv
-
 
 SMALL_DIGITS_CNN = {"input_shape": [8, 8, 1], "num_classes": 10, "architecture": {
     "conv_blocks": [{"is_branch": False, "layers": [conv(16)]}, {"is_branch": False, "layers": [conv(32)]}],

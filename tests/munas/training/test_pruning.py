@@ -7,13 +7,12 @@ import numpy as np
 import pytest
 import torch
 
-from munas.data import load_dataset
+from munas.data import load_dataset, search_defaults
 from munas.resources import compute_resources
 from munas.resources.channels import channel_groups, pruned_shape
 from munas.space.architecture import parse_architecture
 from munas.space.sampling import random_architecture
 from munas.training.model import build_network
-from munas.data import search_defaults
 from munas.training.presets import with_epochs
 from munas.training.pruning import keep_indices, masks_from_keep, prune_network, ramp_sparsity, update_masks
 from munas.training.trainer import train_candidate
@@ -75,7 +74,8 @@ def test_mask_is_straight_through():
     plan = channel_groups(network.graph)
     keep = update_masks(network, plan, 0.5)
     unit = network.masked_units()["block3/layer0/conv"]
-    group = plan.tensor_group[network.graph.ops[[op.name for op in network.graph.ops].index("block3/layer0/conv")].output]
+    op = next(op for op in network.graph.ops if op.name == "block3/layer0/conv")
+    group = plan.tensor_group[op.output]
     removed = sorted(set(range(10)) - set(keep[group].tolist()))
     outputs = {}
     unit.register_forward_hook(lambda m, i, o: outputs.__setitem__("y", o))

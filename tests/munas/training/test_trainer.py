@@ -7,10 +7,10 @@ import dataclasses
 import pytest
 import torch
 
+from munas.data import search_defaults
 from munas.data.testing import load_real_dataset
 from munas.space.architecture import parse_architecture
 from munas.training.model import build_network
-from munas.data import search_defaults
 from munas.training.presets import with_epochs
 from munas.training.trainer import _Data, accuracy, train_candidate
 
