@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from munas.commands.output import console, report_error
-from munas.resources import compute_resources, get_accounting
+from munas.resources import DEFAULT_PROFILE, compute_resources, get_accounting
 from munas.space.architecture import Architecture, ArchitectureError, load_architecture, parse_architecture_json
 
 
@@ -44,7 +44,8 @@ def read_documents(sources: list[str]) -> Iterator[tuple[str, Architecture | Arc
 
 def resources_command(
     files: list[str] = typer.Argument(..., help="Architecture JSON files, or - to read JSON Lines from stdin."),
-    accounting: str = typer.Option("tflm", "--accounting", "-a", help="tflm (int8 TFLM deployment) or munas (paper)."),
+    accounting: str = typer.Option(DEFAULT_PROFILE, "--accounting", "-a",
+                                   help="tflm (int8 TFLM deployment) or munas (paper)."),
     as_json: bool = typer.Option(False, "--json", help="One JSON object per input, in input order."),
 ) -> None:
     """Peak memory (PMU), model size and MACs of each architecture, and the order reaching the PMU."""
