@@ -101,6 +101,7 @@ def train_command(
                       f"{data.split_sizes[2]} test images{'; ' + data.notes if data.notes else ''}")
         console.print(_table(result, original))
     if save is not None:
+        assert result.pruned_architecture is not None and result.weights is not None  # status ok
         folder = save_trained(save, result.pruned_architecture, result.weights, summary)
         if not as_json:
             console.print(f"saved weights and pruned architecture to {folder}")

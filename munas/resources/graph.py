@@ -142,6 +142,7 @@ class _Builder:
         if layer.type == "DWConv2D":
             return self.add(f"{name}/dwconv", "DWConv2D", (x,), (oh, ow, c), out_channels=c,
                             weights=k * k * c, biases=c, macs=oh * ow * c * k * k, **common)
+        assert filters is not None, "a Conv2D or 1x1Conv2D layer has filters"
         cout = int(filters)
         return self.add(f"{name}/conv", "Conv2D", (x,), (oh, ow, cout), out_channels=cout,
                         weights=k * k * c * cout, biases=cout, macs=oh * ow * cout * k * k * c, **common)

@@ -220,7 +220,7 @@ class _Section:
         self.kinds = [kinds[tuple(s)] for s in sizes]
         """Chains with equal sizes share a kind (see :meth:`symmetric`)."""
         self._composites: dict[tuple[int, int, bool, int, int], list[tuple]] = {}
-        self._progress: dict[tuple[int, int], list[tuple[int, int, int]]] = {}
+        self._progress: dict[tuple[int, int], list[tuple[int, int, int, int]]] = {}
 
     def composites(self, i: int, position: int, frees_source: bool, stop: int | None = None,
                    jump: int = 0) -> list[tuple]:
@@ -322,6 +322,7 @@ class _Section:
                         max(self.source + self.sizes[last][0], self.hill[last][0]) + total_floor - floors[last])
             if relaxed is None or (value, early[last]) < relaxed[:2]:
                 relaxed = (value, early[last], (last, targets))
+        assert relaxed is not None  # some head is pending
         value = max(bound, max(early.values()), relaxed[0], self.phases_bound(positions, phases))
         return value, False, relaxed[2]
 
@@ -361,12 +362,13 @@ class _Section:
         events = sorted(concatenated(*(self.progress(i, p) for i, p in enumerate(positions))))
         for index, (hill, i, size, t) in enumerate(events):
             reach[i] = max(reach[i], t)
-            if residue[i] is None:
+            held = residue[i]
+            if held is None:
                 missing -= 1
                 residue[i], lowest[i] = size, t
                 total += size
-            elif size < residue[i] or (size == residue[i] and t > lowest[i]):  # any order within a hill
-                total += size - residue[i]
+            elif size < held or (size == held and t > lowest[i]):  # any order within a hill
+                total += size - held
                 residue[i], lowest[i] = size, t
             if (index + 1 < len(events) and events[index + 1][0] == hill) or missing > 1:
                 continue
@@ -377,6 +379,7 @@ class _Section:
                 value = self.source + max(hill, at_head)
                 if last not in best or value < best[last][0]:
                     best[last] = (value, tuple(lowest[:last]) + (positions[last],) + tuple(lowest[last + 1:]))
+            assert least is not None  # at most one chain is missing, and it is pending
             phases.append((hill, least, tuple(lowest), tuple(reach)))
         return best, phases
 

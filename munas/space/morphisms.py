@@ -149,11 +149,11 @@ def _candidates(arch: Architecture, sampler: Sampler) -> Iterator[tuple[Morph, b
             yield Morph("remove_layer", f"conv_blocks[{b}].layers[{i}]", child), silent
         if n < MAX_LAYERS_PER_BLOCK:
             i = sampler.index(n + 1)
-            new = random_layer(sampler)
-            child = _with_layers(arch, b, layers[:i] + (new,) + layers[i:])
+            inserted = random_layer(sampler)
+            child = _with_layers(arch, b, layers[:i] + (inserted,) + layers[i:])
             silent = (
                 block.is_branch and i == n and layers[-1].type == "DWConv2D"
-                and _same_as_match(new, shapes.match_input(b), shapes.branch_channels(b))
+                and _same_as_match(inserted, shapes.match_input(b), shapes.branch_channels(b))
             )
             yield Morph("insert_layer", f"conv_blocks[{b}].layers[{i}]", child), silent
         for i in range(n):
@@ -305,7 +305,7 @@ def _pool_effect(pooling: Pooling | None, shape: tuple[int, ...]) -> tuple | Non
 
 def _changed(layer: ConvLayer, **fields: object) -> ConvLayer:
     """``dataclasses.replace`` without its overhead (it is called ~100 times per parent)."""
-    return ConvLayer(**{**layer.__dict__, **fields})  # type: ignore[arg-type]
+    return ConvLayer(**{**layer.__dict__, **fields})
 
 
 def _put(items: tuple, index: int, item: object) -> tuple:
