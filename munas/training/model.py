@@ -25,6 +25,7 @@ which is the feedback of Dynamic Pruning with Feedback (pruned channels may regr
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import torch
 import torch.nn.functional as F
@@ -205,7 +206,7 @@ class GraphNetwork(nn.Module):
         """Op name -> unit for every op that may carry a pruning mask."""
         return {op.name: unit for op, unit in zip(self.graph.ops, self.units) if isinstance(unit, _Masked)}
 
-    def set_masks(self, masks: dict[str, torch.Tensor | None]) -> None:
+    def set_masks(self, masks: Mapping[str, torch.Tensor | None]) -> None:
         """Install per-op output-channel masks (op name -> mask); ops not named are dense."""
         units = self.masked_units()
         for name, unit in units.items():

@@ -18,6 +18,8 @@ same function (the test compares outputs).
 
 from __future__ import annotations
 
+from typing import cast
+
 import torch
 
 from munas.resources.channels import ChannelGroup, ChannelPlan, pruned_architecture, surviving_channels
@@ -39,12 +41,13 @@ def ramp_sparsity(target: float, epoch: int, start_epoch: int, finish_epoch: int
 def channel_saliency(network: GraphNetwork, group: ChannelGroup) -> torch.Tensor:
     """Combined L2 norm of every producer's kernel slice per output channel of ``group``."""
     units = network.masked_units()
-    total = None
+    total: torch.Tensor | None = None
     for name in group.producers:
         unit = units[name]
-        weight = unit.conv.weight if isinstance(unit, ConvUnit) else unit.linear.weight
-        squares = weight.detach().float().pow(2).flatten(1).sum(1)
+        layer = unit.conv if isinstance(unit, ConvUnit) else cast(DenseUnit, unit).linear
+        squares = layer.weight.detach().float().pow(2).flatten(1).sum(1)
         total = squares if total is None else total + squares
+    assert total is not None, "a pruned group has producers"
     return total.sqrt()
 
 
@@ -96,6 +99,8 @@ def prune_network(architecture: Architecture, network: GraphNetwork, plan: Chann
         for op, old, new in zip(graph.ops, network.units, pruned.units):
             out_idx, in_idx = channels(op.output), channels(op.inputs[0])
             if isinstance(old, ConvUnit):
+                # the same graph, so the same unit; every conv has a bias
+                assert isinstance(new, ConvUnit) and old.conv.bias is not None and new.conv.bias is not None
                 weight, bias = old.conv.weight, old.conv.bias
                 if out_idx is not None:
                     weight, bias = weight[out_idx], bias[out_idx]
@@ -108,6 +113,7 @@ def prune_network(architecture: Architecture, network: GraphNetwork, plan: Chann
                         take = value if out_idx is None or value.dim() == 0 else value[out_idx]
                         getattr(new.bn, name).copy_(take)
             elif isinstance(old, DenseUnit):
+                assert isinstance(new, DenseUnit)
                 weight, bias = old.linear.weight, old.linear.bias
                 if out_idx is not None:
                     weight, bias = weight[out_idx], bias[out_idx]
