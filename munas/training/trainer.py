@@ -120,7 +120,7 @@ def accuracy(network: torch.nn.Module, data: _Data, binary: bool) -> float:
     return float(correct) / max(1, data.n)
 
 
-def _optimizer(config: TrainConfig, params: list[torch.nn.Parameter]) -> torch.optim.Optimizer:
+def _optimizer(config: TrainConfig, params: list[torch.Tensor]) -> torch.optim.Optimizer:
     if config.optimizer == "adamw":  # Keras Adam defaults; decay applied separately
         return torch.optim.Adam(params, lr=config.lr, betas=(0.9, 0.999), eps=1e-7, foreach=True)
     return torch.optim.SGD(params, lr=config.lr, momentum=config.momentum, foreach=True)
@@ -132,7 +132,7 @@ class _Optimisation:
 
     def __init__(self, network: GraphNetwork, config: TrainConfig, device: torch.device, binary: bool) -> None:
         self.network = network
-        self.params = list(network.parameters())
+        self.params: list[torch.Tensor] = list(network.parameters())
         self.optimizer = _optimizer(config, self.params)
         self.weight_decay = config.weight_decay
         self.batchnorms = [m for m in network.modules() if isinstance(m, torch.nn.BatchNorm2d)]
@@ -210,7 +210,8 @@ def _train(architecture: Architecture, dataset: Dataset, config: TrainConfig, sp
     generator.manual_seed(seed)
     binary = architecture.num_classes == 2
 
-    network = build_network(architecture, config.dropout).to(device=device, memory_format=torch.channels_last)
+    network = build_network(architecture, config.dropout)
+    network.to(device=device, memory_format=torch.channels_last)  # type: ignore[call-overload]  # stubs lack it
     train = _Data(dataset.x_train, dataset.y_train, device, binary)
     val = _Data(dataset.x_val, dataset.y_val, device, binary)
     test = _Data(dataset.x_test, dataset.y_test, device, binary)
@@ -228,12 +229,12 @@ def _train(architecture: Architecture, dataset: Dataset, config: TrainConfig, sp
         optimisation.set_lr(config.lr_at(epoch))
         ramping = pruning and config.prune_start_epoch - 1 <= epoch <= ramp_end
         current_sparsity = ramp_sparsity(sparsity, epoch, config.prune_start_epoch, config.prune_finish_epoch) \
-            if pruning else 0.0
+            if sparsity else 0.0
         network.train()
         loss_sum = torch.zeros((), device=device)
         order = torch.randperm(train.n, device=device, generator=generator)
         for step, start in enumerate(range(0, train.n, config.batch_size)):
-            if ramping and step % config.mask_refresh_batches == 0:
+            if ramping and plan is not None and step % config.mask_refresh_batches == 0:
                 keep = update_masks(network, plan, current_sparsity)
             x, y = train.batch(order[start:start + config.batch_size])
             if augmentation is not None:
@@ -251,12 +252,14 @@ def _train(architecture: Architecture, dataset: Dataset, config: TrainConfig, sp
         if on_epoch is not None:
             on_epoch(epoch + 1, config.epochs, val_accuracy)
 
+    assert best_state is not None  # every epoch from the first counted one on can be the best
     network.load_state_dict(best_state)
     final_architecture, final_network = architecture, network
-    if pruning:  # the best-validation weights with the channels masked at that epoch removed
+    if plan is not None:  # the best-validation weights with the channels masked at that epoch removed
+        assert best_keep is not None  # the best epoch comes after masks were first set
         network.set_masks({})
         final_architecture, final_network = prune_network(architecture, network, plan, best_keep, config.dropout)
-        final_network = final_network.to(memory_format=torch.channels_last)
+        final_network.to(memory_format=torch.channels_last)  # type: ignore[call-overload]  # stubs lack it
     test_accuracy = accuracy(final_network, test, binary)
     int8_accuracy = _int8_accuracy(final_network, val, test, config, binary)
     return TrainResult(
