@@ -20,6 +20,19 @@ ReLU), so a removed channel is exactly zero downstream and physically deleting i
 nothing. The mask is applied with a straight-through gradient: the forward pass is the sparse
 network, the backward pass hands the gradient at that sparse point to the dense parameters,
 which is the feedback of Dynamic Pruning with Feedback (pruned channels may regrow).
+
+**The feedback stays in the masked channel.** A masked channel's straight-through gradient
+updates that channel's own kernel, bias and BatchNorm parameters and nothing else: the op that
+produces it passes to its *input* only the gradient of its unmasked channels
+(:class:`_FeedbackConv`, :class:`_FeedbackLinear`), so every other parameter gets exactly the
+gradient of the sparse network, as with DPF's masked kernels (spec §5.3), where a zeroed
+kernel passes no gradient upstream. Letting the straight-through gradient flow on into the
+input (as munas did before) diverged: a depthwise conv that carries a masked channel sees a
+constant zero input, its BatchNorm batch variance is 0, and its backward pass multiplies the
+straight-through gradient by ``gamma / sqrt(eps)`` (about 32 at ``eps = 1e-3``); that gradient
+then flowed through the masked producer into the live layers upstream, several times per
+network. Random digits candidates pruned with the digits preset ended in a NaN loss 9 times in
+60 (fp32 and bf16 alike, never dense); see ``benchmarks/pruning_stability.py``.
 """
 
 from __future__ import annotations
@@ -51,6 +64,64 @@ class _StraightThroughMask(torch.autograd.Function):
         return grad, None
 
 
+def _compute_dtype(x: torch.Tensor) -> torch.dtype:
+    """The dtype autocast gives a conv / matmul on ``x``'s device here (``x.dtype`` without autocast)."""
+    device_type = x.device.type
+    if torch.is_autocast_enabled(device_type):
+        return torch.get_autocast_dtype(device_type)
+    return x.dtype
+
+
+class _FeedbackConv(torch.autograd.Function):
+    """``conv2d(x, weight, bias)`` (valid padding) whose input gradient comes from the unmasked
+    output channels only; weight and bias get the full gradient (module docstring)."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, mask, stride, groups):  # type: ignore[override]
+        dtype = _compute_dtype(x)
+        xc, wc, bc = x.to(dtype), weight.to(dtype), bias.to(dtype)
+        ctx.save_for_backward(xc, wc, mask)
+        ctx.stride, ctx.groups, ctx.dtypes = stride, groups, (x.dtype, weight.dtype, bias.dtype)
+        with torch.autocast(x.device.type, enabled=False):
+            return F.conv2d(xc, wc, bc, stride, 0, 1, groups)
+
+    @staticmethod
+    def backward(ctx, grad):  # type: ignore[override]
+        xc, wc, mask = ctx.saved_tensors
+        grad = grad.to(wc.dtype)
+        x_dtype, w_dtype, b_dtype = ctx.dtypes
+        shape = (ctx.stride, [0, 0], [1, 1], False, [0, 0], ctx.groups)
+        grad_x = None
+        if ctx.needs_input_grad[0]:
+            grad_x = torch.ops.aten.convolution_backward(grad * mask.to(grad.dtype), xc, wc, None, *shape,
+                                                         [True, False, False])[0].to(x_dtype)
+        _, grad_w, grad_b = torch.ops.aten.convolution_backward(grad, xc, wc, [wc.shape[0]], *shape,
+                                                                [False, True, True])
+        return grad_x, grad_w.to(w_dtype), grad_b.to(b_dtype), None, None, None
+
+
+class _FeedbackLinear(torch.autograd.Function):
+    """``linear(x, weight, bias)`` whose input gradient comes from the unmasked units only."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, mask):  # type: ignore[override]
+        dtype = _compute_dtype(x)
+        xc, wc, bc = x.to(dtype), weight.to(dtype), bias.to(dtype)
+        ctx.save_for_backward(xc, wc, mask)
+        ctx.dtypes = (x.dtype, weight.dtype, bias.dtype)
+        with torch.autocast(x.device.type, enabled=False):
+            return F.linear(xc, wc, bc)
+
+    @staticmethod
+    def backward(ctx, grad):  # type: ignore[override]
+        xc, wc, mask = ctx.saved_tensors
+        grad = grad.to(wc.dtype)
+        x_dtype, w_dtype, b_dtype = ctx.dtypes
+        grad_x = (grad * mask.to(grad.dtype)) @ wc if ctx.needs_input_grad[0] else None
+        grad_x = None if grad_x is None else grad_x.to(x_dtype)
+        return grad_x, (grad.t() @ xc).to(w_dtype), grad.sum(0).to(b_dtype), None
+
+
 class _Masked(nn.Module):
     """Base for ops whose output channels (or units) a pruning mask may switch off."""
 
@@ -60,15 +131,21 @@ class _Masked(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.mask: torch.Tensor | None = None
+        self._removes = False
 
     def set_mask(self, mask: torch.Tensor | None) -> None:
         """``mask``: 1-D 0/1 float tensor over output channels, or None for dense."""
         self.mask = None if mask is None else mask.reshape(self.mask_shape)
+        self._removes = mask is not None and not bool(mask.all())  # one sync per mask refresh
 
     def _apply_mask(self, y: torch.Tensor) -> torch.Tensor:
         if self.mask is None:
             return y
         return _StraightThroughMask.apply(y, self.mask)
+
+    def _feedback(self) -> bool:
+        """Whether this forward pass must keep masked channels' gradient out of the input."""
+        return self._removes and torch.is_grad_enabled()
 
 
 class ConvUnit(_Masked):
@@ -86,7 +163,11 @@ class ConvUnit(_Masked):
         nn.init.zeros_(self.conv.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = self.conv(x)
+        if self._feedback():
+            conv = self.conv
+            y = _FeedbackConv.apply(x, conv.weight, conv.bias, self.mask, conv.stride, conv.groups)
+        else:
+            y = self.conv(x)
         if self.bn is not None:
             y = self.bn(y)
         if self.relu:
@@ -110,7 +191,10 @@ class DenseUnit(_Masked):
             x = x.permute(0, 2, 3, 1).flatten(1)
         if self.dropout is not None:
             x = self.dropout(x)
-        y = self.linear(x)
+        if self._feedback():
+            y = _FeedbackLinear.apply(x, self.linear.weight, self.linear.bias, self.mask)
+        else:
+            y = self.linear(x)
         if self.relu:
             y = F.relu(y)
         return self._apply_mask(y)

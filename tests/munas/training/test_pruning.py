@@ -3,6 +3,8 @@ trainings end with (the graph arithmetic alone is tested in tests/munas/resource
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -121,3 +123,51 @@ def test_the_pruned_shape_is_known_before_training():
         shrunk += compute_resources(pruned_shape(arch, sparsity)).model_size < compute_resources(arch).model_size
     assert shrunk >= 6  # the check is not vacuous: most of these networks really were pruned
     assert pruned_shape(arch, None) == pruned_shape(arch, 0.0) == arch
+
+
+def test_masked_channels_send_no_gradient_upstream():
+    """A masked channel's straight-through gradient reaches its own parameters only: every layer
+    upstream gets the gradient of the sparse network, i.e. of the physically pruned one (before,
+    it flowed on through the masked producers, amplified ~32x by each BatchNorm of a depthwise
+    conv that carries a masked, hence constant, channel, and diverged; see munas/training/model.py)."""
+    torch.manual_seed(0)
+    network = build_network(BRANCHY)
+    plan = channel_groups(network.graph)
+    keep = update_masks(network, plan, 0.5)
+    _, pruned = prune_network(BRANCHY, network, plan, keep)
+    x = torch.rand(16, 1, 12, 12)
+    for net in (network, pruned):
+        net.train()
+        net(x).square().sum().backward()
+    first = network.masked_units()["block0/layer0/conv"].conv  # input layer: never pruned
+    assert first.weight.grad.abs().sum() > 0
+    torch.testing.assert_close(first.weight.grad, pruned.masked_units()["block0/layer0/conv"].conv.weight.grad)
+    torch.testing.assert_close(first.bias.grad, pruned.masked_units()["block0/layer0/conv"].conv.bias.grad)
+
+
+DIVERGED_BEFORE = {"input_shape": [8, 8, 1], "num_classes": 10, "architecture": {"conv_blocks": [
+    {"is_branch": False, "layers": [
+        layer("Conv2D", 40, has_bn=False), layer("DWConv2D", ker_size=7, has_bn=False, **{"2x_stride": True}),
+        layer("1x1Conv2D", 56, has_bn=False, has_relu=False)]},
+    {"is_branch": True, "layers": [layer("DWConv2D", ker_size=5, has_relu=False)]},
+    {"is_branch": False, "layers": [
+        layer("1x1Conv2D", 15, has_bn=False, has_prepool=True), layer("DWConv2D", ker_size=5)]},
+    {"is_branch": True, "layers": [
+        layer("1x1Conv2D", 66, has_bn=False, has_prepool=True), layer("Conv2D", 19, ker_size=7, has_bn=False),
+        layer("Conv2D", 82, has_prepool=True, **{"2x_stride": True})]},
+    {"is_branch": False, "layers": [
+        layer("Conv2D", 62, ker_size=5, has_bn=False, has_relu=False, has_prepool=True),
+        layer("Conv2D", 78, ker_size=7, has_prepool=True), layer("DWConv2D", ker_size=5)]}],
+    "pooling": {"type": "max", "pool_size": 4}, "dense_blocks": [{"units": 252}]}}
+"""``random_architecture((8, 8, 1), 10, np.random.default_rng(19))`` when the divergence was found:
+pruned to 0.89 on digits it ended in a NaN loss in epoch 2 (float32 and bf16) while the gradient
+of masked channels leaked upstream; two of its pruned groups run through a depthwise conv with
+BatchNorm."""
+
+
+def test_pruned_training_that_diverged_before_stays_finite():
+    config = dataclasses.replace(with_epochs(search_defaults("digits").preset, 8), precision="float32")
+    result = train_candidate(parse_architecture(DIVERGED_BEFORE), load_dataset("digits"), config,
+                             sparsity=0.89, seed=19)
+    assert result.status == "ok", result.message
+    assert all(np.isfinite(result.val_accuracies)) and result.val_error < 0.8
