@@ -65,11 +65,16 @@ class SearchConfig:
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "SearchConfig":
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(values) - known
+        fields = dataclasses.fields(cls)
+        unknown = set(values) - {f.name for f in fields}
         if unknown:
             raise UserError(f"config.json has unknown keys {sorted(unknown)}; it was written by another munas version")
+        missing = sorted(f.name for f in fields if f.name not in values and f.default is dataclasses.MISSING)
+        if missing:
+            raise UserError(f"config.json lacks {missing}; it was not written by munas search, or was cut short")
         values = dict(values)
+        if not isinstance(values["bounds"], dict):
+            raise UserError(f"config.json: bounds must be an object, got {values['bounds']!r}")
         values["bounds"] = Bounds.from_dict(values["bounds"])
         return cls(**values)
 
