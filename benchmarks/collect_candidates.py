@@ -12,12 +12,10 @@ An existing run of the same name is resumed, so an interrupted collection contin
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import argparse
 import json
 import tempfile
+from pathlib import Path
 
 from munas.search.config import SearchOptions
 from munas.search.loop import run_search

@@ -21,16 +21,14 @@ import time
 from pathlib import Path
 
 import numpy as np
+from rich.console import Console
+from rich.table import Table
 
-
-from rich.console import Console  # noqa: E402
-from rich.table import Table  # noqa: E402
-
-from munas.data import DataError, list_datasets, load_dataset  # noqa: E402
-from munas.data.audio import mfcc, read_wav  # noqa: E402
-from munas.data.download import resolve_data_dir  # noqa: E402
-from munas.data.registry import get_source  # noqa: E402
-from munas.data.speech_commands import clip_paths, find_root  # noqa: E402
+from munas.data import DataError, list_datasets, load_dataset
+from munas.data.audio import mfcc, read_wav
+from munas.data.download import resolve_data_dir
+from munas.data.registry import get_source
+from munas.data.speech_commands import clip_paths, find_root
 
 
 def timed_load(name: str) -> tuple[float, tuple[int, int, int]]:

@@ -56,7 +56,7 @@ def reference_peak(graph: OperatorGraph, time_limit: float) -> int | None:
 
     deadline = time.perf_counter() + time_limit
 
-    @functools.lru_cache(maxsize=None)
+    @functools.cache
     def best(resident: frozenset[int]) -> tuple[int, tuple[int, ...]]:
         if time.perf_counter() > deadline:
             raise TimeoutError

@@ -33,25 +33,22 @@ from __future__ import annotations
 import argparse
 import copy
 import dataclasses
-import sys
 import time
-from pathlib import Path
 
+import torch
+import torch.nn.functional as F
+from rich.console import Console
+from rich.table import Table
+from torch.utils.data import DataLoader, TensorDataset
 
-import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
-from rich.console import Console  # noqa: E402
-from rich.table import Table  # noqa: E402
-from torch.utils.data import DataLoader, TensorDataset  # noqa: E402
-
-from munas.data import load_dataset, search_defaults  # noqa: E402
-from munas.data.dataset import Augmentation  # noqa: E402
-from munas.resources import compute_resources  # noqa: E402
-from munas.space.architecture import parse_architecture  # noqa: E402
-from munas.training.device import training_dtype  # noqa: E402
-from munas.training.model import build_network  # noqa: E402
-from munas.training.presets import with_epochs  # noqa: E402
-from munas.training.trainer import train_candidate  # noqa: E402
+from munas.data import load_dataset, search_defaults
+from munas.data.dataset import Augmentation
+from munas.resources import compute_resources
+from munas.space.architecture import parse_architecture
+from munas.training.device import training_dtype
+from munas.training.model import build_network
+from munas.training.presets import with_epochs
+from munas.training.trainer import train_candidate
 
 BATCH, LR, DROPOUT = 128, 0.01, 0.15
 

@@ -78,7 +78,7 @@ def https_fetch(url: str, out: BinaryIO) -> None:
     """Default fetcher: stream ``url`` into ``out`` over HTTPS, with a progress bar."""
     if not url.startswith("https://"):
         raise OSError(f"refusing non-HTTPS URL {url}")
-    with urllib.request.urlopen(url, timeout=60) as response:  # noqa: S310 (scheme checked above)
+    with urllib.request.urlopen(url, timeout=60) as response:
         size = int(response.headers.get("Content-Length") or 0) or None
         with progress(f"downloading {url.rsplit('/', 1)[-1]}", total=size) as advance:
             while chunk := response.read(1 << 20):

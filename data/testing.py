@@ -89,4 +89,4 @@ def check_splits(dataset: Dataset, sizes: tuple[int, int, int], input_shape: tup
         assert tuple(x.shape) == (len(y), c, h, w), (split, tuple(x.shape))
         assert x.is_contiguous() and x.device.type == "cpu"
         assert bool(torch.isfinite(x).all())
-        assert 0 <= int(y.min()) and int(y.max()) < num_classes, (split, int(y.min()), int(y.max()))
+        assert int(y.min()) >= 0 and int(y.max()) < num_classes, (split, int(y.min()), int(y.max()))

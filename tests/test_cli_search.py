@@ -117,7 +117,7 @@ def test_gnn_search_trains_screened_children_and_pareto_audits_its_predictions(t
     predicted = [(i, error, p, std) for i, status, error, p, std in stored if p is not None]
     # The surrogate first fits after 10 trained candidates; every later child was screened.
     assert len(predicted) >= 4 and min(i for i, *_ in predicted) >= 10
-    assert all(0 <= p and std >= 0 for _, _, p, std in predicted)
+    assert all(p >= 0 and std >= 0 for _, _, p, std in predicted)
 
     audited = [(error, p) for _, error, p, _ in predicted if error is not None]
     report = json.loads(cli("pareto", "--run", "gnn", "--json", cwd=tmp_path).stdout)["runs"]["gnn"]["surrogate"]

@@ -7,7 +7,7 @@ command module to build its help, and that must not load a data stack.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
@@ -19,13 +19,13 @@ if TYPE_CHECKING:
     from munas.data.registry import DatasetSource
 
 
-def _present(source: DatasetSource, data_dir: Optional[Path]) -> str:
+def _present(source: DatasetSource, data_dir: Path | None) -> str:
     if not source.requires:
         return "built in"
     return "yes" if source.is_present(data_dir) else "no"
 
 
-def _overview(sources: list[DatasetSource], data_dir: Optional[Path]) -> None:
+def _overview(sources: list[DatasetSource], data_dir: Path | None) -> None:
     table = Table("name", "present", "input h×w×c", "classes", "looks in")
     table.columns[0].no_wrap = True
     table.columns[4].overflow = "fold"
@@ -47,9 +47,9 @@ def _splits(dataset: Dataset) -> None:
 
 
 def datasets_command(
-    name: Optional[str] = typer.Argument(None, help="A data set name, or a path to an .npz / image folder."),
+    name: str | None = typer.Argument(None, help="A data set name, or a path to an .npz / image folder."),
     verify: bool = typer.Option(False, "--verify", help="Check published checksums, load it, print split sizes."),
-    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Data folder (default $MUNAS_DATA_DIR, "
+    data_dir: Path | None = typer.Option(None, "--data-dir", help="Data folder (default $MUNAS_DATA_DIR, "
                                             "else the user cache dir)."),
 ) -> None:
     """List the data sets (present?, shapes, classes, where they are looked for), or verify one."""

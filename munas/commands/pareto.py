@@ -6,21 +6,21 @@ import csv
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich import box
 from rich.table import Table
 
 from munas.commands.output import console
+from munas.commands.plots import plot_fronts
+from munas.commands.units import describe_bounds, format_bytes, format_count, parse_bytes, parse_count, parse_error_rate
 from munas.errors import UserError
 from munas.search.candidates import EvaluatedCandidate
 from munas.search.fitness import Bounds
 from munas.search.pareto import hypervolume, pareto_front
 from munas.search.results import RunResults, load_results, select_runs
 from munas.search.run import runs_root
-from munas.commands.plots import plot_fronts
-from munas.commands.units import describe_bounds, format_bytes, format_count, parse_bytes, parse_count, parse_error_rate
 
 if TYPE_CHECKING:
     from munas.surrogate.metrics import Scores
@@ -33,7 +33,7 @@ CSV_FIELDS = ("run", "id", "val_error", "test_error", "int8_test_error", "pmu", 
               "within_bounds", "parent_id")
 
 
-def bound_overrides(error: Optional[str], pmu: Optional[str], size: Optional[str], macs: Optional[str]) -> tuple[dict[str, Any], set[str]]:
+def bound_overrides(error: str | None, pmu: str | None, size: str | None, macs: str | None) -> tuple[dict[str, Any], set[str]]:
     """Parsed bound options: (values given, names explicitly set to none)."""
     parsed = {
         "error": None if error is None else parse_error_rate(error, "--error"),
@@ -83,7 +83,7 @@ def row_dict(run: str, c: EvaluatedCandidate, bounds: Bounds) -> dict[str, Any]:
             "sparsity": c.sparsity, "within_bounds": bounds.within(c.objectives)}
 
 
-def _audit(candidates: list[EvaluatedCandidate]) -> "tuple[int, Scores] | None":
+def _audit(candidates: list[EvaluatedCandidate]) -> tuple[int, Scores] | None:
     """The surrogate's live accuracy for a run that stored predictions (imports the surrogate only then)."""
     if not any(c.predicted_error is not None for c in candidates):
         return None
@@ -98,17 +98,17 @@ def _audit_dict(candidates: list[EvaluatedCandidate]) -> dict[str, Any] | None:
 
 
 def pareto_command(
-    dataset: Optional[str] = typer.Option(None, "--dataset", help="Every run of this data set in the runs folder."),
+    dataset: str | None = typer.Option(None, "--dataset", help="Every run of this data set in the runs folder."),
     run: list[str] = typer.Option([], "--run", help="A run name (repeat for several)."),
-    error: Optional[str] = typer.Option(None, "--error", help="Error bound, e.g. 0.1 or 10% (default: the run's)."),
-    pmu: Optional[str] = typer.Option(None, "--pmu", help="Peak-memory bound, e.g. 64KB (default: the run's)."),
-    size: Optional[str] = typer.Option(None, "--size", help="Model-size bound, e.g. 64KB (default: the run's)."),
-    macs: Optional[str] = typer.Option(None, "--macs", help="MACs bound, e.g. 30M (default: the run's)."),
+    error: str | None = typer.Option(None, "--error", help="Error bound, e.g. 0.1 or 10% (default: the run's)."),
+    pmu: str | None = typer.Option(None, "--pmu", help="Peak-memory bound, e.g. 64KB (default: the run's)."),
+    size: str | None = typer.Option(None, "--size", help="Model-size bound, e.g. 64KB (default: the run's)."),
+    macs: str | None = typer.Option(None, "--macs", help="MACs bound, e.g. 30M (default: the run's)."),
     within_bounds: bool = typer.Option(False, "--within-bounds", help="Only candidates within every bound."),
     as_json: bool = typer.Option(False, "--json", help="Print the front as JSON (no table)."),
     as_csv: bool = typer.Option(False, "--csv", help="Print the front as CSV (no table)."),
-    out: Optional[str] = typer.Option(None, "--out", help="Where to write the PNG (default: in the runs folder)."),
-    runs_dir: Optional[str] = typer.Option(None, "--runs-dir", help="Runs folder (default $MUNAS_RUNS_DIR or ./runs)."),
+    out: str | None = typer.Option(None, "--out", help="Where to write the PNG (default: in the runs folder)."),
+    runs_dir: str | None = typer.Option(None, "--runs-dir", help="Runs folder (default $MUNAS_RUNS_DIR or ./runs)."),
 ) -> None:
     """Non-dominated candidates over (validation error, PMU, size, MACs) of one or more runs."""
     if as_json and as_csv:

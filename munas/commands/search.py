@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import signal
-from typing import Optional
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from munas.commands.output import console
 from munas.commands.pareto import ERROR_NOTE, HYPERVOLUME_NOTE, bound_overrides, front_table
+from munas.commands.plots import plot_fronts
+from munas.commands.units import describe_bounds, format_bytes, format_count
 from munas.search.candidates import EvaluatedCandidate
 from munas.search.config import SearchConfig, SearchOptions
 from munas.search.loop import SearchStats, run_search
 from munas.search.pareto import pareto_front
-from munas.commands.plots import plot_fronts
-from munas.commands.units import describe_bounds, format_bytes, format_count
 
 
 def _duration(seconds: float | None) -> str:
@@ -72,30 +71,30 @@ class RichReporter:
 
 
 def search_command(
-    dataset: Optional[str] = typer.Option(None, "--dataset", help="Data set name or path (default: digits)."),
-    pmu: Optional[str] = typer.Option(None, "--pmu", help="Peak-memory bound, e.g. 64KB (= 64,000 B) or 64KiB; none drops it."),
-    size: Optional[str] = typer.Option(None, "--size", help="Model-size bound, e.g. 64KB; none drops it."),
-    macs: Optional[str] = typer.Option(None, "--macs", help="MACs bound, e.g. 30M; none drops it."),
-    error: Optional[str] = typer.Option(None, "--error", help="Error bound, e.g. 0.1 or 10%; none drops it."),
-    budget: Optional[int] = typer.Option(None, "--budget", help="Candidates to train in total (initial population included)."),
-    epochs: Optional[int] = typer.Option(None, "--epochs", help="Training epochs per candidate (default: the data set's preset)."),
-    pruning: Optional[bool] = typer.Option(None, "--pruning/--no-pruning", help="Structured pruning with evolved sparsity (default on)."),
-    run: Optional[str] = typer.Option(None, "--run", help="Run name (default: <dataset>-<UTC time>)."),
+    dataset: str | None = typer.Option(None, "--dataset", help="Data set name or path (default: digits)."),
+    pmu: str | None = typer.Option(None, "--pmu", help="Peak-memory bound, e.g. 64KB (= 64,000 B) or 64KiB; none drops it."),
+    size: str | None = typer.Option(None, "--size", help="Model-size bound, e.g. 64KB; none drops it."),
+    macs: str | None = typer.Option(None, "--macs", help="MACs bound, e.g. 30M; none drops it."),
+    error: str | None = typer.Option(None, "--error", help="Error bound, e.g. 0.1 or 10%; none drops it."),
+    budget: int | None = typer.Option(None, "--budget", help="Candidates to train in total (initial population included)."),
+    epochs: int | None = typer.Option(None, "--epochs", help="Training epochs per candidate (default: the data set's preset)."),
+    pruning: bool | None = typer.Option(None, "--pruning/--no-pruning", help="Structured pruning with evolved sparsity (default on)."),
+    run: str | None = typer.Option(None, "--run", help="Run name (default: <dataset>-<UTC time>)."),
     resume: bool = typer.Option(False, "--resume", help="Continue the stored run --run NAME to its budget."),
-    seed: Optional[int] = typer.Option(None, "--seed", help="Random seed (default 0)."),
-    population: Optional[int] = typer.Option(None, "--population", help="Population size P."),
-    sample: Optional[int] = typer.Option(None, "--sample", help="Tournament sample size S (distinct members)."),
-    initial_population: Optional[int] = typer.Option(None, "--initial-population", help="Random architectures before evolution (default P)."),
-    executor: Optional[str] = typer.Option(None, "--executor", help="inprocess (default), process or ray."),
-    workers: Optional[int] = typer.Option(None, "--workers", help="Trainings in parallel (process/ray executors)."),
-    address: Optional[str] = typer.Option(None, "--address", help="Ray cluster address (e.g. auto)."),
-    surrogate: Optional[str] = typer.Option(None, "--surrogate", help="none (default, plain μNAS) or a predictor that screens the children: gnn, rf or mlp."),
-    screen: Optional[int] = typer.Option(None, "--screen", help="Children made per trained one, for the surrogate to choose from."),
-    surrogate_init: Optional[str] = typer.Option(None, "--surrogate-init", help="Start the surrogate from a saved one (train-surrogate --out)."),
-    accounting: Optional[str] = typer.Option(None, "--accounting", help="tflm (default, int8 deployment) or munas (paper)."),
-    data_dir: Optional[str] = typer.Option(None, "--data-dir", help="Data cache folder (default $MUNAS_DATA_DIR or the user cache)."),
-    runs_dir: Optional[str] = typer.Option(None, "--runs-dir", help="Runs folder (default $MUNAS_RUNS_DIR or ./runs)."),
-    reference_selection: Optional[bool] = typer.Option(
+    seed: int | None = typer.Option(None, "--seed", help="Random seed (default 0)."),
+    population: int | None = typer.Option(None, "--population", help="Population size P."),
+    sample: int | None = typer.Option(None, "--sample", help="Tournament sample size S (distinct members)."),
+    initial_population: int | None = typer.Option(None, "--initial-population", help="Random architectures before evolution (default P)."),
+    executor: str | None = typer.Option(None, "--executor", help="inprocess (default), process or ray."),
+    workers: int | None = typer.Option(None, "--workers", help="Trainings in parallel (process/ray executors)."),
+    address: str | None = typer.Option(None, "--address", help="Ray cluster address (e.g. auto)."),
+    surrogate: str | None = typer.Option(None, "--surrogate", help="none (default, plain μNAS) or a predictor that screens the children: gnn, rf or mlp."),
+    screen: int | None = typer.Option(None, "--screen", help="Children made per trained one, for the surrogate to choose from."),
+    surrogate_init: str | None = typer.Option(None, "--surrogate-init", help="Start the surrogate from a saved one (train-surrogate --out)."),
+    accounting: str | None = typer.Option(None, "--accounting", help="tflm (default, int8 deployment) or munas (paper)."),
+    data_dir: str | None = typer.Option(None, "--data-dir", help="Data cache folder (default $MUNAS_DATA_DIR or the user cache)."),
+    runs_dir: str | None = typer.Option(None, "--runs-dir", help="Runs folder (default $MUNAS_RUNS_DIR or ./runs)."),
+    reference_selection: bool | None = typer.Option(
         None, "--reference-selection", help="Select parents exactly as the μNAS reference (tournament with "
         "replacement, no floor on the fitness weights) instead of distinct members and λ ≥ 0.05."),
 ) -> None:

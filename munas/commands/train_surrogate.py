@@ -8,7 +8,6 @@ saves it, so that a search can start with it already trained.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import numpy as np
 import typer
@@ -28,16 +27,16 @@ def default_output(dataset: str, root: str | Path | None) -> Path:
 
 
 def train_surrogate_command(
-    dataset: Optional[str] = typer.Option(None, "--dataset", help="Use every run of this data set."),
-    run: Optional[list[str]] = typer.Option(None, "--run", help="Use this run (repeat for several)."),
-    out: Optional[str] = typer.Option(None, "--out", help="Model file (default <runs folder>/surrogate-<dataset>.pt)."),
+    dataset: str | None = typer.Option(None, "--dataset", help="Use every run of this data set."),
+    run: list[str] | None = typer.Option(None, "--run", help="Use this run (repeat for several)."),
+    out: str | None = typer.Option(None, "--out", help="Model file (default <runs folder>/surrogate-<dataset>.pt)."),
     folds: int = typer.Option(5, "--folds", help="Cross-validation folds for the held-out scores."),
     seed: int = typer.Option(0, "--seed", help="Random seed of the fits."),
-    runs_dir: Optional[str] = typer.Option(None, "--runs-dir", help="Runs folder (default $MUNAS_RUNS_DIR or ./runs)."),
+    runs_dir: str | None = typer.Option(None, "--runs-dir", help="Runs folder (default $MUNAS_RUNS_DIR or ./runs)."),
 ) -> None:
     """Train the GNN surrogate on evaluated candidates; report held-out Kendall τ, Spearman ρ, MAE; save it."""
-    from munas.surrogate.persistence import save_ensemble
     from munas.search.results import load_results, select_runs
+    from munas.surrogate.persistence import save_ensemble
     from munas.surrogate.samples import encode_samples, samples_from_results
     from munas.surrogate.training import TrainingConfig, cross_validate, fit_ensemble
 

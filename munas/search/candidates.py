@@ -22,7 +22,7 @@ class Candidate:
     """A child proposed by the search and not trained yet.
 
     ``resources`` are the exact resources the trained candidate will have: those of the
-    architecture pruned to ``sparsity`` (:func:`munas.training.pruning.pruned_shape`; how many
+    architecture pruned to ``sparsity`` (:func:`munas.resources.channels.pruned_shape`; how many
     channels survive is fixed by the sparsity, only which ones is learned), under the run's
     accounting profile. A :class:`~munas.search.screening.Screener` that scores the child may set
     ``predicted_error`` (and ``predicted_error_std``); the run store keeps them with the
@@ -76,7 +76,7 @@ class EvaluatedCandidate(Measurement):
 
     @classmethod
     def from_proposal(cls, candidate_id: int, proposal: Candidate, submitted_at: str,
-                      measurement: Measurement) -> "EvaluatedCandidate":
+                      measurement: Measurement) -> EvaluatedCandidate:
         """The record of ``proposal`` trained as ``candidate_id``: every measured field carries over."""
         measured = {f.name: getattr(measurement, f.name) for f in fields(Measurement)}
         return cls(id=candidate_id, parent_id=proposal.parent_id, architecture=proposal.architecture,

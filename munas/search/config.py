@@ -19,7 +19,7 @@ from typing import Any
 
 from munas.data import search_defaults
 from munas.errors import UserError
-from munas.resources import get_accounting
+from munas.resources import DEFAULT_PROFILE, get_accounting
 from munas.search.fitness import DEFAULT_LAMBDA_FLOOR, Bounds
 from munas.training.presets import TrainConfig, with_epochs
 
@@ -64,7 +64,7 @@ class SearchConfig:
         return json.loads(json.dumps(out))  # tuples -> lists, as in config.json
 
     @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> "SearchConfig":
+    def from_dict(cls, values: dict[str, Any]) -> SearchConfig:
         fields = dataclasses.fields(cls)
         unknown = set(values) - {f.name for f in fields}
         if unknown:
@@ -175,7 +175,7 @@ def new_config(options: SearchOptions, run: str) -> SearchConfig:
     epochs = options.epochs if options.epochs is not None else size.epochs
     if epochs is not None:
         _positive("epochs", epochs)
-    accounting = options.accounting or "tflm"
+    accounting = options.accounting or DEFAULT_PROFILE
     get_accounting(accounting)
     surrogate = options.surrogate or "none"
     screen = options.screen if options.screen is not None else (1 if surrogate == "none" else 8)

@@ -70,7 +70,7 @@ def evaluate(job: EvaluationJob, device: str | None = None) -> EvaluationOutcome
         dataset = load_cached_dataset(job.dataset, job.data_dir)
         result = train_candidate(job.architecture, dataset, job.train_config, sparsity=job.sparsity, seed=job.seed,
                                  device=device)
-    except Exception as error:  # noqa: BLE001 - one bad candidate must not end a long search
+    except Exception as error:
         last = traceback.format_exception_only(type(error), error)[-1].strip()
         return EvaluationOutcome(
             candidate_id=job.candidate_id, status="failed", message=last, val_error=None, test_error=None,

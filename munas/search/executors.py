@@ -50,7 +50,7 @@ class Executor(ABC):
     def close(self) -> None:
         """Stop workers; jobs still in flight are abandoned."""
 
-    def __enter__(self) -> "Executor":
+    def __enter__(self) -> Executor:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -48,7 +48,7 @@ class Bounds:
         return dict(zip(("error", "pmu", "model_size", "macs"), self.as_tuple()))
 
     @classmethod
-    def from_dict(cls, values: dict) -> "Bounds":
+    def from_dict(cls, values: dict) -> Bounds:
         return cls(values.get("error"), values.get("pmu"), values.get("model_size"), values.get("macs"))
 
     @property

@@ -51,7 +51,7 @@ class InterruptGuard:
         if self.signum is not None:
             raise SearchInterrupted(self.signum)
 
-    def __enter__(self) -> "InterruptGuard":
+    def __enter__(self) -> InterruptGuard:
         if threading.current_thread() is threading.main_thread():
             for signum in SIGNALS:
                 self._previous[signum] = signal.signal(signum, self._handle)

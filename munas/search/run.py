@@ -103,7 +103,7 @@ class RunDirectory:
             self._lock_file.close()
             self._lock_file = None
 
-    def __enter__(self) -> "RunDirectory":
+    def __enter__(self) -> RunDirectory:
         self.acquire()
         return self
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from munas.data import DataError
-from munas.data.audio import (FRAMES, LOG_FLOOR, dct_matrix, mel_weights, mfcc, power_spectrogram, read_wav)
+from munas.data.audio import FRAMES, LOG_FLOOR, dct_matrix, mel_weights, mfcc, power_spectrogram, read_wav
 from munas.data.speech_commands import find_root
 from munas.data.testing import real_data_dir
 

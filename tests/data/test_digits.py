@@ -20,7 +20,7 @@ def test_digits_splits_shapes_and_ranges():
     for x, y in ((dataset.x_train, dataset.y_train), (dataset.x_val, dataset.y_val), (dataset.x_test, dataset.y_test)):
         assert x.dtype == torch.float32 and y.dtype == torch.int64
         assert x.shape[1:] == (1, 8, 8)
-        assert 0.0 <= float(x.min()) and float(x.max()) == 1.0
+        assert float(x.min()) >= 0.0 and float(x.max()) == 1.0
         assert set(y.tolist()) == set(range(10))  # stratified: every class in every split
 
 

@@ -5,8 +5,8 @@ from PIL import Image
 
 from munas.data import DataError
 from munas.data.chars74k import FOLDER, image_paths
-from munas.data.testing import real_data_dir
 from munas.data.images import bilinear_resize, load_resized_images, read_image
+from munas.data.testing import real_data_dir
 
 
 def real_images(count):

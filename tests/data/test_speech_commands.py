@@ -7,8 +7,16 @@ import torch
 
 from munas.data.audio import mfcc, read_wav
 from munas.data.download import resolve_data_dir
-from munas.data.speech_commands import (CLASSES, KEYWORDS, SILENCE, UNKNOWN, build_index, clip_paths, find_root,
-                                  which_split)
+from munas.data.speech_commands import (
+    CLASSES,
+    KEYWORDS,
+    SILENCE,
+    UNKNOWN,
+    build_index,
+    clip_paths,
+    find_root,
+    which_split,
+)
 from munas.data.testing import check_splits, load_real_dataset
 
 

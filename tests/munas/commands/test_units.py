@@ -1,7 +1,7 @@
 import pytest
 
-from munas.errors import UserError
 from munas.commands.units import format_bytes, format_count, parse_bytes, parse_count, parse_error_rate
+from munas.errors import UserError
 
 
 @pytest.mark.parametrize("text, expected", [

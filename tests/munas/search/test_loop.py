@@ -129,10 +129,10 @@ def test_a_worker_that_dies_stops_the_search_with_a_clear_error_instead_of_hangi
 
     import numpy as np
 
+    from munas.data import search_defaults
     from munas.search.evaluation import EvaluationJob
     from munas.search.executors import ProcessExecutor, WorkerLost
     from munas.space.sampling import random_architecture
-    from munas.data import search_defaults
     from munas.training.presets import with_epochs
 
     architecture = random_architecture((8, 8, 1), 10, np.random.default_rng(0))
