@@ -16,8 +16,10 @@ The preset is the data set's (spec §6.2) scaled to ``--epochs`` by
 Candidates whose MACs exceed ``--max-macs`` (default: the data set's MAC bound) are redrawn,
 which keeps CPU trainings short; ``--subset TRAIN VAL TEST`` trains on stratified subsets.
 
-``--accuracy-cost K`` instead trains K candidates (same draws) twice, dense and pruned to
-sparsity 0.5, and prints the validation and test errors of both.
+``--accuracy-cost K`` instead compares dense training with pruning to sparsity 0.5 on K networks:
+the first K candidates (from ``--start``) whose dense validation error is at most
+``--max-dense-error`` (default 0.3; many random search-space networks barely learn in a few
+epochs, and their pruning cost says nothing), each trained dense and pruned from the same seed.
 
 ``--step-time K`` times what the fix costs: for K candidates with their masks installed at their
 target sparsity, the best of 3 timings of 30 training steps (forward, backward, optimiser) with
@@ -161,6 +163,10 @@ def _run(args: argparse.Namespace, jobs: list[tuple[int, str]]) -> list[dict]:
     return rows
 
 
+def _learns(row: dict, args: argparse.Namespace) -> bool:
+    return row["val_error"] is not None and row["val_error"] <= args.max_dense_error
+
+
 def _fmt(value: float | None) -> str:
     return "-" if value is None or not math.isfinite(value) else f"{100 * value:.1f}"
 
@@ -177,6 +183,8 @@ def main() -> None:
     parser.add_argument("--precision", choices=("auto", "float32", "bfloat16"), default=None)
     parser.add_argument("--accuracy-cost", type=int, default=0, metavar="K",
                         help="train K candidates dense and at sparsity 0.5 instead")
+    parser.add_argument("--max-dense-error", type=float, default=0.3,
+                        help="--accuracy-cost: only networks whose dense val error is at most this")
     parser.add_argument("--step-time", type=int, default=0, metavar="K",
                         help="time masked training steps of K candidates with both feedbacks instead")
     parser.add_argument("--jobs", type=int, default=1, help="worker processes (one thread each)")
@@ -190,10 +198,16 @@ def main() -> None:
     if args.step_time:
         _step_times(args, range(args.start, args.start + args.step_time))
         return
-    seeds = range(args.start, args.start + (args.accuracy_cost or args.count))
     if args.accuracy_cost:
-        rows = _run(args, [(seed, mode) for seed in seeds for mode in ("dense", "half")])
+        rows, seed, last = [], args.start, args.start + 20 * args.accuracy_cost
+        while sum(_learns(row, args) for row in rows) < args.accuracy_cost and seed < last:
+            wanted = args.accuracy_cost - sum(_learns(row, args) for row in rows)
+            rows += _run(args, [(s, "dense") for s in range(seed, seed + 2 * wanted)])
+            seed += 2 * wanted
+        kept = [row["seed"] for row in rows if _learns(row, args)][: args.accuracy_cost]
+        rows = [row for row in rows if row["seed"] in kept] + _run(args, [(s, "half") for s in kept])
     else:
+        seeds = range(args.start, args.start + args.count)
         rows = _run(args, [(seed, "sampled") for seed in seeds])
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
