@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from munas.data.errors import DataError
+
 if TYPE_CHECKING:
     import torch
 
@@ -76,9 +78,14 @@ def make_dataset(
     (n, h, w, c), already scaled, and the rows of it that form the split (two splits may share
     one pool of images). Converting in one place keeps every loader's output identical in layout
     and dtype; each pool is converted to NCHW float32 once and the splits are gathered from it.
+    An empty split is a :class:`DataError`: its error would read 1.0 (or 0/0) without a word.
     """
     import torch
 
+    for split in ("train", "val", "test"):
+        if len(parts[split][2]) == 0:
+            raise DataError(f"{name}: the {split} split is empty; a data set needs samples in train, validation "
+                            "and test (add samples)")
     pools: dict[int, torch.Tensor] = {}
     tensors: dict[str, torch.Tensor] = {}
     for split in ("train", "val", "test"):

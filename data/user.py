@@ -1,9 +1,15 @@
 """The user's own data set, given as a path instead of a name.
 
 * An ``.npz`` file with ``x_train, y_train, x_test, y_test``: images (n, h, w) or (n, h, w, c)
-  (channels last, as Keras stores them), integer labels 0..k-1. ``uint8`` images are scaled by
-  1/255, other numeric types are used as they are. 10 % of the training set (stratified, seed 0)
-  becomes the validation set. Read with ``allow_pickle=False``: an ``.npz`` cannot run code.
+  (channels last, as Keras stores them), integer labels 0..k-1. Integer images (any integer
+  dtype) are 8-bit pixels 0..255 and scaled by 1/255; float images are used as they are. The
+  scaling depends on the kind of number, never on its width, so the same pixels give the same
+  input whether a split is stored as uint8 or int64; a split of integers next to a split of
+  floats is refused, since nothing says whether the floats are 0..255 or already 0..1.
+  Labels must be 0..k-1 with every class in ``y_train``, and ``y_test`` may only hold classes
+  of ``y_train``: a stray label would otherwise silently add classes to the network's head.
+  10 % of the training set (stratified, seed 0) becomes the validation set. Read with
+  ``allow_pickle=False``: an ``.npz`` cannot run code.
 * A folder with one sub-folder of images per class (labels in sorted folder-name order). Images
   are resized (bilinear) to the most common size among them, kept grey-scale when all are grey,
   else RGB, and scaled by 1/255; the split is 20 % test, then 10 % of the rest as validation,
@@ -56,25 +62,72 @@ def load_user_dataset(path: Path) -> Dataset:
     return load_npz(path)
 
 
+def _pixel_kind(array: np.ndarray) -> str:
+    """"integer" (8-bit pixels, scaled by 1/255) or "float" (floats and booleans, used as stored)."""
+    return "integer" if np.issubdtype(array.dtype, np.integer) else "float"
+
+
 def _images(array: np.ndarray, key: str, path: Path) -> np.ndarray:
     if array.ndim == 3:
         array = array[..., None]
-    if array.ndim != 4 or not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
+    numeric = np.issubdtype(array.dtype, np.number) and not np.issubdtype(array.dtype, np.complexfloating)
+    numeric = numeric or array.dtype == np.bool_
+    if array.ndim != 4 or not numeric or 0 in array.shape[1:]:
         raise DataError(f"{path}: {key} must be numeric images of shape (n, h, w) or (n, h, w, c), "
                         f"got {array.dtype} {array.shape}")
-    images = array.astype(np.float32) / np.float32(255.0) if array.dtype == np.uint8 else array.astype(np.float32)
+    if len(array) == 0:
+        raise DataError(f"{path}: {key} is empty (0 images); every split needs samples")
+    if _pixel_kind(array) == "integer":
+        low, high = int(array.min()), int(array.max())
+        if low < 0 or high > 255:
+            raise DataError(f"{path}: {key} holds integers from {low} to {high}, but integer images are read as "
+                            "8-bit pixels 0..255 (scaled by 1/255); store other ranges as floats, scaled as you "
+                            "want the network to see them")
+        return array.astype(np.float32) / np.float32(255.0)
+    images = array.astype(np.float32)
     if not np.isfinite(images).all():
-        raise DataError(f"{path}: {key} contains NaN or infinite values; clean the data first")
+        raise DataError(f"{path}: {key} contains NaN or infinite values (or values beyond float32); "
+                        "clean the data first")
     return images
 
 
 def _labels(array: np.ndarray, key: str, count: int, path: Path) -> np.ndarray:
     integral = np.issubdtype(array.dtype, np.integer) or (
         np.issubdtype(array.dtype, np.floating) and np.all(np.isfinite(array)) and np.all(array == np.round(array)))
+    # Beyond 2**62 a label does not survive the conversion to int64 (it is refused as stray later anyway).
+    integral = integral and (not len(array) or float(np.max(array.astype(np.float64))) < 2.0**62)
     if array.ndim != 1 or len(array) != count or not integral or (len(array) and array.min() < 0):
         raise DataError(f"{path}: {key} must be {count} integer labels 0..k-1 (one per image), "
                         f"got {array.dtype} {array.shape}")
     return array.astype(np.int64)
+
+
+def _listed(values: list[int], limit: int = 8) -> str:
+    shown = ", ".join(str(v) for v in values[:limit])
+    return shown + (f", … ({len(values)} in all)" if len(values) > limit else "")
+
+
+def check_labels(y_train: np.ndarray, y_test: np.ndarray, path: Path) -> int:
+    """The number of classes k, after checking the labels are 0..k-1, every one in ``y_train``.
+
+    The network's head gets k outputs, so a stray label (10⁶ among 0..9) would silently build
+    a huge head, and a class only in the test split can never be predicted: both are refused,
+    naming the offending labels.
+    """
+    present = np.unique(y_train)
+    k = len(present)
+    beyond = [int(v) for v in present if v >= k]
+    if beyond:
+        missing = sorted(set(range(k)) - {int(v) for v in present})
+        raise DataError(f"{path}: y_train labels must be 0..k-1 with every class present; its {k} distinct labels "
+                        f"should be 0..{k - 1}, but label(s) {_listed(beyond)} lie beyond and "
+                        f"{_listed(missing)} have no sample; renumber the classes 0..{k - 1}")
+    unseen = [int(v) for v in np.setdiff1d(np.unique(y_test), present)]
+    if unseen:
+        raise DataError(f"{path}: y_test has label(s) {_listed(unseen)} that y_train never has (its labels are "
+                        f"0..{k - 1}); a class the network never trains on cannot be predicted: add training "
+                        "samples of it or drop it from the test split")
+    return k
 
 
 def load_npz(path: Path) -> Dataset:
@@ -92,19 +145,24 @@ def load_npz(path: Path) -> Dataset:
         with stored:
             missing = [key for key in NPZ_KEYS if key not in stored.files]
             if missing:
-                raise DataError(f"{path}: missing array(s) {', '.join(missing)} (found: {', '.join(stored.files) or 'none'}); "
+                found = ", ".join(stored.files) or "none"
+                raise DataError(f"{path}: missing array(s) {', '.join(missing)} (found: {found}); "
                                 f"the .npz needs {', '.join(NPZ_KEYS)}")
             arrays = {key: stored[key] for key in NPZ_KEYS}
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
         raise DataError(f"{path}: not a readable .npz file ({str(error).split('. ')[0]}); write it with np.savez "
                         "and arrays of numbers only (object arrays are refused)") from error
     x = {split: _images(arrays[f"x_{split}"], f"x_{split}", path) for split in ("train", "test")}
+    if _pixel_kind(arrays["x_train"]) != _pixel_kind(arrays["x_test"]):
+        raise DataError(f"{path}: x_train is {arrays['x_train'].dtype} but x_test is {arrays['x_test'].dtype}; "
+                        "integer images are scaled by 1/255 and float images are not, so the same pixels would "
+                        "differ between the splits: store both as integers (0..255) or both as floats")
     y = {split: _labels(arrays[f"y_{split}"], f"y_{split}", len(x[split]), path) for split in ("train", "test")}
     if x["train"].shape[1:] != x["test"].shape[1:]:
         raise DataError(f"{path}: x_train images are {x['train'].shape[1:]} but x_test images are "
                         f"{x['test'].shape[1:]}; both must have the same (h, w, c)")
+    num_classes = check_labels(y["train"], y["test"], path)
     train_indices, val_indices = stratified_split(np.arange(len(y["train"])), y["train"], 0.1, str(path))
-    num_classes = int(max(y["train"].max(), y["test"].max(initial=0))) + 1
     parts = {"train": (x["train"], y["train"], train_indices), "val": (x["train"], y["train"], val_indices),
              "test": (x["test"], y["test"], np.arange(len(y["test"])))}
     return make_dataset(path.stem, parts, num_classes=num_classes, notes=f"user data set {path}")

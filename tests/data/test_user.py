@@ -74,7 +74,7 @@ def test_a_file_of_another_kind_is_not_an_npz(tmp_path):
 def test_a_single_array_file_is_not_an_npz(tmp_path, digits_arrays):
     path = tmp_path / "x_train.npy"
     np.save(path, digits_arrays["x_train"])
-    with pytest.raises(DataError, match="a single array, not an .npz archive"):
+    with pytest.raises(DataError, match=r"a single array, not an \.npz archive"):
         load_dataset(str(path))
 
 
@@ -122,3 +122,86 @@ def test_folder_with_one_class_is_refused(image_folder):
         shutil.rmtree(image_folder / name)
     with pytest.raises(DataError, match="only one class sub-folder"):
         load_dataset(str(image_folder))
+
+
+# Silent-wrong cases (issue 15): each was accepted and gave wrong numbers without a word.
+
+
+def test_the_same_pixels_give_the_same_input_in_any_integer_dtype(tmp_path, digits_arrays):
+    path = tmp_path / "mixed.npz"
+    np.savez(path, **{**digits_arrays, "x_test": digits_arrays["x_test"].astype(np.int64)})
+    dataset = load_dataset(str(path))
+    torch.testing.assert_close(dataset.x_test[:, 0] * 255, torch.from_numpy(digits_arrays["x_test"]).float())
+    assert float(dataset.x_test.max()) <= 1.0 and float(dataset.x_train.max()) <= 1.0
+
+
+def test_integer_and_float_splits_together_are_refused(tmp_path, digits_arrays):
+    path = tmp_path / "mixed.npz"
+    np.savez(path, **{**digits_arrays, "x_test": digits_arrays["x_test"].astype(np.float64)})
+    with pytest.raises(DataError) as error:
+        load_dataset(str(path))
+    assert one_line(error).startswith(f"{path}: x_train is uint8 but x_test is float64; integer images are scaled")
+
+
+def test_integer_images_beyond_8_bits_are_refused(tmp_path, digits_arrays):
+    path = tmp_path / "wide.npz"
+    np.savez(path, **{**digits_arrays, "x_train": digits_arrays["x_train"].astype(np.int32) * 300})
+    with pytest.raises(DataError, match="x_train holds integers from 0 to 76500"):
+        load_dataset(str(path))
+
+
+def test_a_label_only_in_the_test_split_is_named(tmp_path, digits_arrays):
+    path = tmp_path / "unseen.npz"
+    y_test = digits_arrays["y_test"].copy()
+    y_test[:2] = 10
+    np.savez(path, **{**digits_arrays, "y_test": y_test})
+    with pytest.raises(DataError) as error:
+        load_dataset(str(path))
+    assert one_line(error).startswith(f"{path}: y_test has label(s) 10 that y_train never has (its labels are 0..9)")
+
+
+def test_stray_huge_labels_are_named_not_built_into_the_head(tmp_path, digits_arrays):
+    path = tmp_path / "stray.npz"
+    y_train = digits_arrays["y_train"].copy()
+    y_train[[3, 50, 700]] = 10**6
+    np.savez(path, **{**digits_arrays, "y_train": y_train})
+    with pytest.raises(DataError) as error:
+        load_dataset(str(path))
+    assert "label(s) 1000000 lie beyond" in one_line(error)
+
+
+def test_a_class_missing_from_training_is_named(tmp_path, digits_arrays):
+    path = tmp_path / "gap.npz"
+    keep = digits_arrays["y_train"] != 3
+    np.savez(path, **{**digits_arrays, "x_train": digits_arrays["x_train"][keep],
+                      "y_train": digits_arrays["y_train"][keep]})
+    with pytest.raises(DataError, match=r"label\(s\) 9 lie beyond and 3 have no sample; renumber the classes 0\.\.8"):
+        load_dataset(str(path))
+
+
+@pytest.mark.parametrize("split", ["train", "test"])
+def test_an_empty_split_is_refused(tmp_path, digits_arrays, split):
+    path = tmp_path / "empty.npz"
+    np.savez(path, **{**digits_arrays, f"x_{split}": np.zeros((0, 8, 8), np.uint8),
+                      f"y_{split}": np.zeros(0, np.int64)})
+    with pytest.raises(DataError) as error:
+        load_dataset(str(path))
+    assert one_line(error) == f"{path}: x_{split} is empty (0 images); every split needs samples"
+
+
+def test_an_empty_validation_split_is_refused_for_every_loader():
+    from munas.data.dataset import make_dataset
+
+    x, y = np.zeros((4, 2, 2, 1), np.float32), np.array([0, 1, 0, 1])
+    with pytest.raises(DataError, match="tiny: the val split is empty"):
+        make_dataset("tiny", {"train": (x, y, np.arange(4)), "val": (x, y, np.arange(0)), "test": (x, y, np.arange(4))},
+                     num_classes=2)
+
+
+def test_labels_too_large_for_int64_are_refused(tmp_path, digits_arrays):
+    path = tmp_path / "huge.npz"
+    y_train = digits_arrays["y_train"].astype(np.float64)
+    y_train[0] = 1e300
+    np.savez(path, **{**digits_arrays, "y_train": y_train})
+    with pytest.raises(DataError, match="y_train must be 1500 integer labels"):
+        load_dataset(str(path))
