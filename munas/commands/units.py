@@ -9,7 +9,7 @@ Parsing uses exact decimals, so ``1.5KB`` is exactly 1,500 and never 1499.9999.
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, DecimalException, InvalidOperation
 
 from munas.errors import UserError
 from munas.search.fitness import Bounds
@@ -18,6 +18,9 @@ _DECIMAL = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9}
 _BINARY = {"KI": 2**10, "MI": 2**20, "GI": 2**30}
 _PATTERN = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*([KMG]I?)?\s*(B)?\s*$", re.IGNORECASE)
 _NO_BOUND = {"none", "off", "no"}
+MAX_WHOLE = 10**15
+"""The largest byte or MAC bound (1 PB, 10¹⁵ MACs): far beyond any device, and small enough
+that every computation with it stays exact in floating point."""
 
 
 class UnitError(UserError, ValueError):
@@ -35,6 +38,8 @@ def _scaled(text: str, what: str, allow_bytes_suffix: bool) -> Decimal:
         raise UnitError(f"{what}: {text!r} is not a number") from None
     prefix = (match.group(2) or "").upper()
     factor = _BINARY.get(prefix) or _DECIMAL[prefix]
+    if number.adjusted() > 30:  # also keeps the product below Decimal's exponent limit
+        raise UnitError(f"{what}: {text!r} is too large (at most {MAX_WHOLE:.0e})")
     return number * factor
 
 
@@ -43,6 +48,8 @@ def _integer(value: Decimal, text: str, what: str) -> int:
         raise UnitError(f"{what}: {text!r} is not a whole number")
     if value <= 0:
         raise UnitError(f"{what}: must be positive, got {text!r}")
+    if value > MAX_WHOLE:
+        raise UnitError(f"{what}: {text!r} is too large (at most {MAX_WHOLE:.0e})")
     return int(value)
 
 
@@ -81,10 +88,10 @@ def parse_error_rate(text: str | float, what: str = "error bound") -> float | No
         percent = stripped.endswith("%")
         try:
             value = Decimal(stripped.rstrip("%").strip())
-        except InvalidOperation:
+            if percent:
+                value /= 100
+        except DecimalException:
             raise UnitError(f"{what}: cannot read {text!r}; write a rate such as 0.1 or 10%, or none") from None
-        if percent:
-            value /= 100
     if not value.is_finite() or not 0 < value <= 1:
         raise UnitError(f"{what}: must be an error rate in (0, 1] such as 0.1 or 10%, got {shown!r}")
     return float(value)
