@@ -33,6 +33,13 @@ straight-through gradient by ``gamma / sqrt(eps)`` (about 32 at ``eps = 1e-3``);
 then flowed through the masked producer into the live layers upstream, several times per
 network. Random digits candidates pruned with the digits preset ended in a NaN loss 9 times in
 60 (fp32 and bf16 alike, never dense); see ``benchmarks/pruning_stability.py``.
+
+Deviation from the reference that follows: there a depthwise kernel is never masked, so a masked
+channel still gets feedback through the depthwise conv that follows it (and through that conv's
+BatchNorm, if any, at zero batch variance: the same ~32x factor). Here the follower is masked with its
+producer and passes nothing back, so a masked channel whose only consumers are depthwise convs
+gets no gradient; it can still return at a mask refresh if the live channels of its group fall
+below it in saliency. Channels read by a Conv2D or Dense layer get their feedback as before.
 """
 
 from __future__ import annotations
