@@ -1,0 +1,114 @@
+"""Running an int8 ``.tflite`` in TFLite Micro's own interpreter and in LiteRT.
+
+TFLite Micro reports how it split its arena: the *head* holds the activation buffers its
+memory planner laid out (what munas's PMU models), the *tail* the interpreter's persistent
+bookkeeping (tensor structs, node registrations, quantisation parameters, kernels' persistent
+buffers). Both are read from its allocation report; an arena of exactly head + tail is
+checked to allocate.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import re
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from munas.deploy import require
+
+_PROBE_ARENA = 8 << 20
+
+
+@dataclass(frozen=True)
+class Arena:
+    planned: int
+    """Bytes of the planner's activation area (the arena head)."""
+    persistent: int
+    """Bytes of the interpreter's own structures (the arena tail)."""
+
+    @property
+    def total(self) -> int:
+        """The arena size the device needs (what the C export declares)."""
+        return self.planned + self.persistent
+
+
+def _capture_stderr(action: Callable[[], None]) -> str:
+    """What C code wrote on file descriptor 2 during ``action`` (TFLM prints its report there)."""
+    with tempfile.TemporaryFile(mode="w+b") as sink:
+        saved = os.dup(2)
+        try:
+            os.dup2(sink.fileno(), 2)
+            action()
+            ctypes.CDLL(None).fflush(None)  # flush C stdio into the sink
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        sink.seek(0)
+        return sink.read().decode(errors="replace")
+
+
+def micro_interpreter(model: bytes, arena_size: int = _PROBE_ARENA):
+    runtime = require("tflite_micro").runtime
+    return runtime.Interpreter.from_bytes(model, arena_size=arena_size)
+
+
+def arena(model: bytes) -> Arena:
+    """The arena TFLite Micro needs for ``model``, from its allocation report."""
+    interpreter = micro_interpreter(model)
+    report = _capture_stderr(interpreter.print_allocations)
+    head = re.search(r"Arena allocation head (\d+) bytes", report)
+    tail = re.search(r"Arena allocation tail (\d+) bytes", report)
+    if head is None or tail is None:
+        raise RuntimeError(f"unexpected TFLite Micro allocation report: {report[:200]!r}")
+    usage = Arena(planned=int(head.group(1)), persistent=int(tail.group(1)))
+    micro_interpreter(model, usage.total)  # raises if the reported size does not allocate
+    return usage
+
+
+def quantize_input(images: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
+    """Float NHWC images on the model input's int8 grid."""
+    return np.clip(np.round(images / scale) + zero_point, -128, 127).astype(np.int8)
+
+
+def _labels(logits: np.ndarray, zero_point: int) -> np.ndarray:
+    """Class of int8 logits: argmax, or logit > 0 (``q > zero point``) for one binary logit."""
+    return (logits[:, 0] > zero_point).astype(np.int64) if logits.shape[1] == 1 else logits.argmax(1)
+
+
+def litert_predict(model: bytes, images: np.ndarray) -> np.ndarray:
+    """Labels LiteRT's interpreter gives float NHWC ``images`` (quantised as the model input says)."""
+    interpreter_module = require("ai_edge_litert.interpreter")
+    interpreter = interpreter_module.Interpreter(model_content=model)
+    interpreter.allocate_tensors()
+    (source,), (sink,) = interpreter.get_input_details(), interpreter.get_output_details()
+    scale, zero_point = source["quantization"]
+    data = quantize_input(images, scale, zero_point)
+    logits = np.empty((len(data), sink["shape"][-1]), dtype=np.int8)
+    for index, image in enumerate(data):
+        interpreter.set_tensor(source["index"], image[None])
+        interpreter.invoke()
+        logits[index] = interpreter.get_tensor(sink["index"])[0]
+    return _labels(logits, sink["quantization"][1])
+
+
+def micro_predict(model: bytes, images: np.ndarray) -> np.ndarray:
+    """Labels TFLite Micro's interpreter gives float NHWC ``images``."""
+    interpreter = micro_interpreter(model)
+    source, sink = interpreter.get_input_details(0), interpreter.get_output_details(0)
+    scale, zero_point = _scale(source)
+    data = quantize_input(images, scale, zero_point)
+    outputs = []
+    for image in data:
+        interpreter.set_input(image[None], 0)
+        interpreter.invoke()
+        outputs.append(np.asarray(interpreter.get_output(0)).reshape(-1))
+    return _labels(np.stack(outputs), _scale(sink)[1])
+
+
+def _scale(details: dict) -> tuple[float, int]:
+    parameters = details["quantization_parameters"]
+    return float(parameters["scales"][0]), int(parameters["zero_points"][0])
