@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
@@ -44,6 +44,9 @@ class EvaluationOutcome(Measurement):
     """What a worker measured for the job of ``candidate_id``."""
 
     candidate_id: int
+    weights: bytes | None = field(default=None, kw_only=True, repr=False)
+    """``torch.save`` bytes of the pruned network's weights (``ok`` only), for the run store;
+    bytes, so they cross process pools and Ray as they are, and never enter the search's memory."""
 
 
 def candidate_seed(run_seed: int, candidate_id: int) -> int:
@@ -63,6 +66,7 @@ def load_cached_dataset(name: str, data_dir: str | None) -> Any:
 
 def evaluate(job: EvaluationJob, device: str | None = None) -> EvaluationOutcome:
     """Train and prune one candidate; an exception becomes a ``failed`` outcome, never a crash."""
+    from munas.training.checkpoint import weights_to_bytes
     from munas.training.trainer import train_candidate
 
     started = time.perf_counter()
@@ -90,6 +94,7 @@ def evaluate(job: EvaluationJob, device: str | None = None) -> EvaluationOutcome
         model_size=None if resources is None else resources.model_size,
         macs=None if resources is None else resources.macs,
         train_seconds=float(result.train_seconds), epochs=result.epochs, finished_at=now_iso(),
+        weights=weights_to_bytes(result.weights) if result.status == "ok" and result.weights is not None else None,
     )
 
 

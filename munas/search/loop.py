@@ -176,6 +176,8 @@ def _loop(config: SearchConfig, result: SearchResult, store: RunStore, screener,
             candidate, submitted_at = in_flight.pop(outcome.candidate_id)
             evaluated = EvaluatedCandidate.from_proposal(outcome.candidate_id, candidate, submitted_at, outcome)
             with guard.critical():  # the record, and what the display shows of it, or neither
+                if evaluated.ok and outcome.weights is not None:
+                    store.add_weights(evaluated.id, outcome.weights)
                 store.add(evaluated, evolution.state())
                 evolution.record(evaluated)
                 logger.info(_log_line(evaluated))

@@ -53,6 +53,9 @@ CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
+_WEIGHTS_SCHEMA = "CREATE TABLE IF NOT EXISTS weights (id INTEGER PRIMARY KEY, data BLOB NOT NULL)"
+
+
 class StoreError(UserError):
     """The run database cannot be read (corrupt, or from another version)."""
 
@@ -120,6 +123,24 @@ class RunStore:
 
     def count(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM candidates").fetchone()[0])
+
+    def add_weights(self, candidate_id: int, weights: bytes) -> None:
+        """Keep the trained weights of a finished candidate (``torch.save`` bytes of its pruned
+        network's ``state_dict``) for ``export``. Their own table, created on first use, so old
+        stores and readers that never ask for weights are untouched. Written just before the
+        candidate's row: a crash in between leaves weights without a row, which ``--resume``
+        overwrites when it trains that candidate again."""
+        with self._transaction() as db:
+            db.execute(_WEIGHTS_SCHEMA)
+            db.execute("INSERT OR REPLACE INTO weights (id, data) VALUES (?, ?)", (candidate_id, weights))
+
+    def weights(self, candidate_id: int) -> bytes | None:
+        """The stored weights of a candidate, or None (failed, or a run made before weights were kept)."""
+        try:
+            row = self._db.execute("SELECT data FROM weights WHERE id = ?", (candidate_id,)).fetchone()
+        except sqlite3.OperationalError:  # no weights table: the run predates stored weights
+            return None
+        return None if row is None else bytes(row[0])
 
     def state(self) -> dict[str, Any]:
         rows = self._db.execute("SELECT key, value FROM state").fetchall()

@@ -6,6 +6,7 @@ Weights are a plain ``state_dict`` written with ``torch.save`` and read back wit
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -44,10 +45,30 @@ def load_trained(directory: str | Path) -> tuple[Architecture, GraphNetwork]:
     except Exception:  # noqa: BLE001 - any unreadable or unsafe file is one user error
         raise UserError(f"{folder / WEIGHTS_FILE}: refused, not a plain tensor file (only files written by "
                         "'train --save' load; anything holding other objects is never unpickled)") from None
+    return architecture, _network(architecture, state, f"{folder / WEIGHTS_FILE}", f"{folder / ARCHITECTURE_FILE}")
+
+
+def weights_to_bytes(weights: dict[str, torch.Tensor]) -> bytes:
+    """A ``state_dict`` as ``torch.save`` bytes (what the run store keeps per candidate)."""
+    buffer = io.BytesIO()
+    torch.save(weights, buffer)
+    return buffer.getvalue()
+
+
+def network_from_bytes(architecture: Architecture, data: bytes, source: str) -> GraphNetwork:
+    """The network of ``architecture`` with the weights of :func:`weights_to_bytes` (eval mode);
+    loaded with ``weights_only=True``, so stored bytes can never execute code."""
+    try:
+        state = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+    except Exception:  # any unreadable or unsafe blob is one user error
+        raise UserError(f"{source}: refused, not a plain tensor state") from None
+    return _network(architecture, state, source, "its architecture")
+
+
+def _network(architecture: Architecture, state: dict, source: str, shape_source: str) -> GraphNetwork:
     network = build_network(architecture)
     try:
         network.load_state_dict(state)
     except (RuntimeError, TypeError, AttributeError) as error:
-        raise UserError(f"{folder / WEIGHTS_FILE}: weights do not fit {folder / ARCHITECTURE_FILE} "
-                        f"({str(error).splitlines()[0]})") from None
-    return architecture, network.eval()
+        raise UserError(f"{source}: weights do not fit {shape_source} ({str(error).splitlines()[0]})") from None
+    return network.eval()
