@@ -63,13 +63,17 @@ def read_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
     """Images (n, 32, 32, 3) uint8 and labels (n,) of one batch file, checked for shape and range."""
     batch = load_restricted_pickle(path.read_bytes(), str(path))
     if not isinstance(batch, dict):
-        raise DataError(f"{path}: not a CIFAR-10 batch (a {type(batch).__name__}, not a dict); replace it with the original")
+        raise DataError(f"{path}: not a CIFAR-10 batch (a {type(batch).__name__}, not a dict); "
+                        "replace it with the original")
     data = batch.get(b"data", batch.get("data"))
     labels = batch.get(b"labels", batch.get("labels"))
     if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3072:
         raise DataError(f"{path}: 'data' is not a uint8 array of n x 3072 pixels; replace it with the original batch")
-    if not isinstance(labels, list) or len(labels) != len(data) or not all(isinstance(v, int) and 0 <= v < 10 for v in labels):
-        raise DataError(f"{path}: 'labels' is not a list of {len(data)} labels in 0..9; replace it with the original batch")
+    valid = isinstance(labels, list) and len(labels) == len(data) and all(isinstance(v, int) and 0 <= v < 10
+                                                                          for v in labels)
+    if not valid:
+        raise DataError(f"{path}: 'labels' is not a list of {len(data)} labels in 0..9; "
+                        "replace it with the original batch")
     images = data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
     return images, np.asarray(labels, dtype=np.int64)
 
@@ -122,6 +126,7 @@ def load_cifar10(data_dir: Path, download: bool) -> Dataset:
     y = np.concatenate([labels for _, labels in parts])
     train_indices, val_indices = stratified_split(np.arange(len(y)), y, 0.1, str(folder))
     x, x_test = ((images.astype(np.float32) / 255.0 - MEAN) / STD for images in (x, x_test))
-    parts = {"train": (x, y, train_indices), "val": (x, y, val_indices), "test": (x_test, y_test, np.arange(len(y_test)))}
+    parts = {"train": (x, y, train_indices), "val": (x, y, val_indices),
+             "test": (x_test, y_test, np.arange(len(y_test)))}
     return make_dataset("cifar10", parts, num_classes=10,
                         augmentation=Augmentation(horizontal_flip=True, shift_pixels=4), notes=notes)

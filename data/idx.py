@@ -81,7 +81,8 @@ def load_idx_dataset(
     train_indices, val_indices = stratified_split(np.arange(len(y)), y, 0.1, str(data_dir / files["train_images"].path))
     x_test = (arrays["test_images"].astype(np.float32) / 255.0)[..., None]
     y_test = arrays["test_labels"].astype(np.int64)
-    parts = {"train": (x, y, train_indices), "val": (x, y, val_indices), "test": (x_test, y_test, np.arange(len(y_test)))}
+    parts = {"train": (x, y, train_indices), "val": (x, y, val_indices),
+             "test": (x_test, y_test, np.arange(len(y_test)))}
     return make_dataset(name, parts, num_classes=10, augmentation=augmentation)
 
 

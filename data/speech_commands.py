@@ -133,7 +133,8 @@ def compute_features(root: Path, clips: list[Path]) -> dict[str, np.ndarray]:
     index = build_index(clips)
     noise = read_noise(root)
     rng = np.random.default_rng(SHUFFLE_SEED)
-    entries = [(entry, code) for code, split in enumerate(("training", "validation", "testing")) for entry in index[split]]
+    entries = [(entry, code) for code, split in enumerate(("training", "validation", "testing"))
+               for entry in index[split]]
     x = np.empty((len(entries), FRAMES, MEL_CHANNELS), dtype=np.float32)
     with progress("computing Speech Commands MFCCs", total=len(entries)) as advance:
         for start in range(0, len(entries), BATCH):

@@ -71,7 +71,8 @@ def sample_hashes(x: torch.Tensor) -> list[bytes]:
 def duplicates_across_splits(dataset: Dataset) -> int:
     """How many samples are value-identical to a sample of another split (0 for disjoint splits)."""
     hashes = {split: set(sample_hashes(getattr(dataset, f"x_{split}"))) for split in ("train", "val", "test")}
-    return len(hashes["train"] & hashes["val"]) + len(hashes["train"] & hashes["test"]) + len(hashes["val"] & hashes["test"])
+    pairs = (("train", "val"), ("train", "test"), ("val", "test"))
+    return sum(len(hashes[a] & hashes[b]) for a, b in pairs)
 
 
 def check_splits(dataset: Dataset, sizes: tuple[int, int, int], input_shape: tuple[int, int, int],

@@ -45,7 +45,7 @@ def plot_fronts(groups: Mapping[str, Sequence[EvaluatedCandidate]], bounds: Boun
         colour = colours[index % len(colours)]
         values = objective_matrix(ok)
         error = values[:, 0]
-        for panel, (axis, resource) in enumerate(zip(axes, ("pmu", "model_size", "macs"))):
+        for panel, axis in enumerate(axes):
             x = np.maximum(values[:, panel + 1], 1.0)
             axis.scatter(x, error, s=12, color=colour, alpha=0.35, linewidths=0)
             front = front_2d(x, error)

@@ -20,7 +20,7 @@ from munas.search.pareto import pareto_front
 def _duration(seconds: float | None) -> str:
     if seconds is None:
         return "-"
-    seconds = int(round(seconds))
+    seconds = round(seconds)
     hours, rest = divmod(seconds, 3600)
     minutes, seconds = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
@@ -72,27 +72,47 @@ class RichReporter:
 
 def search_command(
     dataset: str | None = typer.Option(None, "--dataset", help="Data set name or path (default: digits)."),
-    pmu: str | None = typer.Option(None, "--pmu", help="Peak-memory bound, e.g. 64KB (= 64,000 B) or 64KiB; none drops it."),
+    pmu: str | None = typer.Option(
+        None, "--pmu",
+        help="Peak-memory bound, e.g. 64KB (= 64,000 B) or 64KiB; none drops it."),
     size: str | None = typer.Option(None, "--size", help="Model-size bound, e.g. 64KB; none drops it."),
     macs: str | None = typer.Option(None, "--macs", help="MACs bound, e.g. 30M; none drops it."),
     error: str | None = typer.Option(None, "--error", help="Error bound, e.g. 0.1 or 10%; none drops it."),
-    budget: int | None = typer.Option(None, "--budget", help="Candidates to train in total (initial population included)."),
-    epochs: int | None = typer.Option(None, "--epochs", help="Training epochs per candidate (default: the data set's preset)."),
-    pruning: bool | None = typer.Option(None, "--pruning/--no-pruning", help="Structured pruning with evolved sparsity (default on)."),
+    budget: int | None = typer.Option(
+        None, "--budget",
+        help="Candidates to train in total (initial population included)."),
+    epochs: int | None = typer.Option(
+        None, "--epochs",
+        help="Training epochs per candidate (default: the data set's preset)."),
+    pruning: bool | None = typer.Option(
+        None, "--pruning/--no-pruning",
+        help="Structured pruning with evolved sparsity (default on)."),
     run: str | None = typer.Option(None, "--run", help="Run name (default: <dataset>-<UTC time>)."),
     resume: bool = typer.Option(False, "--resume", help="Continue the stored run --run NAME to its budget."),
     seed: int | None = typer.Option(None, "--seed", help="Random seed (default 0)."),
     population: int | None = typer.Option(None, "--population", help="Population size P."),
     sample: int | None = typer.Option(None, "--sample", help="Tournament sample size S (distinct members)."),
-    initial_population: int | None = typer.Option(None, "--initial-population", help="Random architectures before evolution (default P)."),
+    initial_population: int | None = typer.Option(
+        None, "--initial-population",
+        help="Random architectures before evolution (default P)."),
     executor: str | None = typer.Option(None, "--executor", help="inprocess (default), process or ray."),
     workers: int | None = typer.Option(None, "--workers", help="Trainings in parallel (process/ray executors)."),
     address: str | None = typer.Option(None, "--address", help="Ray cluster address (e.g. auto)."),
-    surrogate: str | None = typer.Option(None, "--surrogate", help="none (default, plain μNAS) or a predictor that screens the children: gnn, rf or mlp."),
-    screen: int | None = typer.Option(None, "--screen", help="Children made per trained one, for the surrogate to choose from."),
-    surrogate_init: str | None = typer.Option(None, "--surrogate-init", help="Start the surrogate from a saved one (train-surrogate --out)."),
-    accounting: str | None = typer.Option(None, "--accounting", help="tflm (default, int8 deployment) or munas (paper)."),
-    data_dir: str | None = typer.Option(None, "--data-dir", help="Data cache folder (default $MUNAS_DATA_DIR or the user cache)."),
+    surrogate: str | None = typer.Option(
+        None, "--surrogate",
+        help="none (default, plain μNAS) or a predictor that screens the children: gnn, rf or mlp."),
+    screen: int | None = typer.Option(
+        None, "--screen",
+        help="Children made per trained one, for the surrogate to choose from."),
+    surrogate_init: str | None = typer.Option(
+        None, "--surrogate-init",
+        help="Start the surrogate from a saved one (train-surrogate --out)."),
+    accounting: str | None = typer.Option(
+        None, "--accounting",
+        help="tflm (default, int8 deployment) or munas (paper)."),
+    data_dir: str | None = typer.Option(
+        None, "--data-dir",
+        help="Data cache folder (default $MUNAS_DATA_DIR or the user cache)."),
     runs_dir: str | None = typer.Option(None, "--runs-dir", help="Runs folder (default $MUNAS_RUNS_DIR or ./runs)."),
     reference_selection: bool | None = typer.Option(
         None, "--reference-selection", help="Select parents exactly as the μNAS reference (tournament with "

@@ -47,7 +47,7 @@ class Executor(ABC):
     def wait(self) -> EvaluationOutcome:
         """Block until some submitted job finishes and return its outcome."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - an optional hook: executors without workers have nothing to stop
         """Stop workers; jobs still in flight are abandoned."""
 
     def __enter__(self) -> Executor:

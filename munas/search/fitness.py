@@ -89,7 +89,8 @@ class ScalarisedFitness:
         return self(candidate.objectives)
 
 
-def random_fitness(bounds: Bounds, rng: np.random.Generator, lambda_floor: float = DEFAULT_LAMBDA_FLOOR) -> ScalarisedFitness:
+def random_fitness(bounds: Bounds, rng: np.random.Generator,
+                   lambda_floor: float = DEFAULT_LAMBDA_FLOOR) -> ScalarisedFitness:
     """A fresh fitness with ``λ_k ~ U(lambda_floor, 1)`` for all four objectives."""
     if not 0 <= lambda_floor < 1:
         raise ValueError(f"lambda_floor must be in [0, 1), got {lambda_floor}")

@@ -80,7 +80,7 @@ class RunDirectory:
     def acquire(self) -> None:
         """Take the run's exclusive lock or fail at once with a one-line error."""
         self.path.mkdir(parents=True, exist_ok=True)
-        handle = open(self.path / "lock", "a+")
+        handle = open(self.path / "lock", "a+")  # noqa: SIM115 - held open as long as the lock is
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -112,12 +112,17 @@ class RunDirectory:
 
     def read_config(self) -> dict[str, Any]:
         try:
-            return json.loads(self.config_path.read_text())
+            config = json.loads(self.config_path.read_text())
         except FileNotFoundError:
             raise UserError(f"run {self.name!r} does not exist in {self.root}; check --run "
                             "(python cli.py pareto lists nothing for it either)") from None
-        except json.JSONDecodeError as error:
-            raise UserError(f"{self.config_path} is not valid JSON ({error}); the run cannot be read") from None
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as error:
+            reason = "nested too deeply" if isinstance(error, RecursionError) else str(error)
+            raise UserError(f"{self.config_path} is not valid JSON ({reason}); the run cannot be read") from None
+        if not isinstance(config, dict):
+            raise UserError(f"{self.config_path} holds a JSON {type(config).__name__}, not the object munas search "
+                            "writes; the run cannot be read")
+        return config
 
     def write_config(self, config: dict[str, Any]) -> None:
         """Write config.json atomically (a crash never leaves half a file)."""

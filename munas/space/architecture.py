@@ -105,7 +105,7 @@ class Architecture:
             "num_classes": self.num_classes,
             "architecture": {
                 "conv_blocks": [
-                    {"is_branch": block.is_branch, "layers": [_layer_to_dict(l) for l in block.layers]}
+                    {"is_branch": block.is_branch, "layers": [_layer_to_dict(layer) for layer in block.layers]}
                     for block in self.conv_blocks
                 ],
                 "pooling": None
@@ -236,7 +236,7 @@ def parse_architecture(document: Any) -> Architecture:
         if b == 0 and is_branch:
             _fail(f"{bpath}.is_branch", "the first block must not be a branch")
         raw_layers = _list(raw_block["layers"], f"{bpath}.layers", 1, MAX_LAYERS_PER_BLOCK)
-        layers = tuple(_parse_layer(l, f"{bpath}.layers[{i}]") for i, l in enumerate(raw_layers))
+        layers = tuple(_parse_layer(raw, f"{bpath}.layers[{i}]") for i, raw in enumerate(raw_layers))
         blocks.append(ConvBlock(layers=layers, is_branch=is_branch))
 
     pooling = None
@@ -274,6 +274,8 @@ def parse_architecture_json(text: str) -> Architecture:
         document = json.loads(text)
     except json.JSONDecodeError as error:
         raise ArchitectureError(f"not valid JSON: {error.msg} at line {error.lineno} column {error.colno}") from None
+    except RecursionError:  # nesting thousands deep: no architecture document looks like that
+        raise ArchitectureError("not an architecture document: JSON nested too deeply") from None
     return parse_architecture(document)
 
 

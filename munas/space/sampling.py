@@ -117,7 +117,8 @@ def random_architecture(
     ``reference_sampling`` asks for the μNAS reference's distribution (see module docstring).
     """
     shape = tuple(input_shape)
-    if len(shape) != 3 or not all(isinstance(d, (int, np.integer)) and not isinstance(d, bool) and d >= 1 for d in shape):
+    positive = all(isinstance(d, (int, np.integer)) and not isinstance(d, bool) and d >= 1 for d in shape)
+    if len(shape) != 3 or not positive:
         raise ArchitectureError(f"input_shape: must be three positive integers (height, width, channels), got {shape}")
     if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)) or num_classes < 2:
         raise ArchitectureError(f"num_classes: must be an integer >= 2, got {num_classes!r}")
@@ -138,7 +139,8 @@ def random_architecture(
 
 def _check_sparsity_bounds(lo: float, hi: float) -> None:
     if not (0.0 <= lo <= hi <= 1.0):
-        raise UserError(f"sparsity bounds must satisfy 0 <= min <= max <= 1, got min={lo} max={hi}; fix the pruning settings")
+        raise UserError(f"sparsity bounds must satisfy 0 <= min <= max <= 1, got min={lo} max={hi}; "
+                        "fix the pruning settings")
 
 
 def random_sparsity(rng: np.random.Generator, lo: float, hi: float) -> float:

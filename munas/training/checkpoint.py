@@ -42,7 +42,7 @@ def load_trained(directory: str | Path) -> tuple[Architecture, GraphNetwork]:
     architecture = load_architecture(folder / ARCHITECTURE_FILE)
     try:
         state = torch.load(folder / WEIGHTS_FILE, map_location="cpu", weights_only=True)
-    except Exception:  # noqa: BLE001 - any unreadable or unsafe file is one user error
+    except Exception:  # any unreadable or unsafe file is one user error
         raise UserError(f"{folder / WEIGHTS_FILE}: refused, not a plain tensor file (only files written by "
                         "'train --save' load; anything holding other objects is never unpickled)") from None
     return architecture, _network(architecture, state, f"{folder / WEIGHTS_FILE}", f"{folder / ARCHITECTURE_FILE}")

@@ -59,7 +59,7 @@ class TrainConfig:
                 lr = rate
         return lr
 
-    def validate(self) -> "TrainConfig":
+    def validate(self) -> TrainConfig:
         """Raise :class:`UserError` for settings the trainer cannot honour (spec §8.10)."""
         problems = []
         if self.epochs < 1:
@@ -97,7 +97,7 @@ def with_epochs(config: TrainConfig, epochs: int) -> TrainConfig:
     scale = epochs / config.epochs
 
     def scaled(epoch: int) -> int:
-        return int(round(epoch * scale))
+        return round(epoch * scale)
 
     schedule = tuple((scaled(start), rate) for start, rate in config.lr_schedule if 0 < scaled(start) < epochs)
     start = min(max(1, scaled(config.prune_start_epoch)), epochs)

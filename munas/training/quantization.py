@@ -49,7 +49,7 @@ def _activation_grid(low: float, high: float) -> tuple[float, int]:
     """Scale and zero point of an asymmetric int8 tensor covering [low, high] and 0."""
     low, high = min(low, 0.0), max(high, 0.0)
     scale = (high - low) / 255.0 if high > low else 1.0
-    zero_point = int(round(-128 - low / scale))
+    zero_point = round(-128 - low / scale)
     return scale, max(-128, min(127, zero_point))
 
 
@@ -85,7 +85,7 @@ def quantize_network(network: GraphNetwork, calibration: list[torch.Tensor]) -> 
 
     # 2. weights to int8 per channel, biases to the int32 grid of input scale x weight scale
     producer_of_input = {op.output: index for index, op in enumerate(model.graph.ops)}
-    for index, (op, unit) in enumerate(zip(model.graph.ops, model.units)):
+    for op, unit in zip(model.graph.ops, model.units):
         if not isinstance(unit, (ConvUnit, DenseUnit)):
             continue
         layer: nn.Module = unit.conv if isinstance(unit, ConvUnit) else unit.linear

@@ -95,7 +95,7 @@ def test_malicious_batch_is_refused(cifar_copy):
 def test_batch_with_wrong_content_is_reported(cifar_copy):
     path = cifar_copy / FOLDER / "test_batch"
     path.write_bytes(pickle.dumps({b"data": np.zeros((2, 3072), dtype=np.uint8), b"labels": [1, 12]}, protocol=2))
-    with pytest.raises(DataError, match="'labels' is not a list of 2 labels in 0..9"):
+    with pytest.raises(DataError, match=r"'labels' is not a list of 2 labels in 0\.\.9"):
         load_dataset("cifar10", data_dir=cifar_copy, download=False)
 
 

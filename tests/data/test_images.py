@@ -41,7 +41,7 @@ def test_load_resized_images_keeps_order_and_channels():
 def test_undecodable_image_is_a_data_error(tmp_path):
     path = tmp_path / "broken.png"
     path.write_bytes(b"\x89PNG\r\n\x1a\n not really")
-    with pytest.raises(DataError, match="broken.png: cannot decode the image"):
+    with pytest.raises(DataError, match=r"broken\.png: cannot decode the image"):
         read_image(path, "RGB")
     Image.new("RGB", (3, 2)).save(tmp_path / "ok.png")
     assert read_image(tmp_path / "ok.png", "RGB").shape == (2, 3, 3)

@@ -42,5 +42,5 @@ def test_run_store_and_log_give_the_same_samples_and_skip_failures(tmp_path):
 def test_a_malformed_log_line_names_file_and_line(tmp_path):
     log = tmp_path / "bad.jsonl"
     log.write_text(FIXTURE.read_text().splitlines()[0] + "\n{\"dataset\": \"digits\"}\n")
-    with pytest.raises(UserError, match="bad.jsonl line 2"):
+    with pytest.raises(UserError, match=r"bad\.jsonl line 2"):
         samples_from_jsonl(log)

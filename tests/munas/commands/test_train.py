@@ -44,7 +44,7 @@ def test_json_output_and_saved_model_reproduce_the_test_error(digits_arch, tmp_p
     assert summary["status"] == "ok" and summary["epochs"] == 6 and summary["sparsity"] == 0.5
     assert summary["resources"]["macs"] < summary["original_resources"]["macs"]
     assert summary["pruned_architecture"]["architecture"]["conv_blocks"][1]["layers"][0]["filters"] == 8
-    architecture, network = load_trained(out)
+    _, network = load_trained(out)
     data = load_dataset("digits")
     with torch.no_grad():
         accuracy = (network(data.x_test).argmax(1) == data.y_test).float().mean().item()

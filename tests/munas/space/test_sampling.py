@@ -86,10 +86,10 @@ def test_probabilities_match_the_spec(which, default_archs, reference_archs):
     def frequency(items, predicate) -> float:
         return sum(map(predicate, items)) / len(items)
 
-    assert frequency(layers, lambda l: l.has_relu) == pytest.approx(0.9, abs=0.015)
-    assert frequency(layers, lambda l: l.has_prepool) == pytest.approx(0.25, abs=0.02)
-    assert frequency(layers, lambda l: l.has_bn) == pytest.approx(0.5, abs=0.025)
-    assert frequency(spatial, lambda l: l.stride2) == pytest.approx(0.5, abs=0.025)
+    assert frequency(layers, lambda layer: layer.has_relu) == pytest.approx(0.9, abs=0.015)
+    assert frequency(layers, lambda layer: layer.has_prepool) == pytest.approx(0.25, abs=0.02)
+    assert frequency(layers, lambda layer: layer.has_bn) == pytest.approx(0.5, abs=0.025)
+    assert frequency(spatial, lambda layer: layer.stride2) == pytest.approx(0.5, abs=0.025)
     assert frequency(archs, lambda a: a.pooling is not None) == pytest.approx(0.9, abs=0.03)
     assert frequency(later_blocks, lambda b: b.is_branch) == pytest.approx(0.5, abs=0.025)
     assert not any(arch.conv_blocks[0].is_branch for arch in archs)

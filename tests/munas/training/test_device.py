@@ -7,10 +7,10 @@ import dataclasses
 import pytest
 import torch
 
+from munas.data import search_defaults
 from munas.errors import UserError
 from munas.space.architecture import parse_architecture
 from munas.training.device import cpu_threads, resolve_device, training_dtype
-from munas.data import search_defaults
 from munas.training.trainer import train_candidate
 
 from .conftest import SMALL_DIGITS_CNN
