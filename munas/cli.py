@@ -9,11 +9,12 @@ and a fault of the environment (a full disk, a read-only or missing folder).
 from __future__ import annotations
 
 import errno
+import sqlite3
 import sys
 
 import typer
 
-from munas.commands import datasets, pareto, resources, search, train, train_surrogate
+from munas.commands import datasets, export, pareto, resources, search, train, train_surrogate
 from munas.commands.output import report_error
 from munas.errors import UserError
 
@@ -41,6 +42,7 @@ app.command("search")(search.search_command)
 app.command("pareto")(pareto.pareto_command)
 app.command("train-surrogate")(train_surrogate.train_surrogate_command)
 app.command("train")(train.train_command)
+app.command("export")(export.export_command)
 
 
 def environment_error(error: OSError) -> str:
@@ -74,6 +76,10 @@ def main() -> None:
         sys.exit(130)
     except OSError as error:
         report_error(environment_error(error))
+        sys.exit(2)
+    except sqlite3.Error as error:  # the run store: a full disk, a read-only or damaged file
+        report_error(f"the run store (SQLite) failed: {error}; free space, check the run folder is writable, "
+                     "or restore candidates.sqlite")
         sys.exit(2)
     sys.exit(code if isinstance(code, int) else 0)
 

@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
+import types
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -75,7 +78,15 @@ class SearchConfig:
         values = dict(values)
         if not isinstance(values["bounds"], dict):
             raise UserError(f"config.json: bounds must be an object, got {values['bounds']!r}")
-        values["bounds"] = Bounds.from_dict(values["bounds"])
+        hints = typing.get_type_hints(cls)
+        for name, value in values.items():
+            if name != "bounds" and not _has_type(value, hints[name]):
+                raise UserError(f"config.json: {name} must be {_type_name(hints[name])}, got {value!r:.60}; "
+                                "the file was edited or damaged")
+        for name in ("budget", "population", "sample", "initial_population", "screen", "workers"):
+            if values.get(name, 1) < 1:
+                raise UserError(f"config.json: {name} must be at least 1, got {values[name]}")
+        values["bounds"] = _stored_bounds(values["bounds"])
         return cls(**values)
 
     @property
@@ -84,6 +95,46 @@ class SearchConfig:
         if not self.pruning:
             return None
         return (float(self.train_config["min_sparsity"]), float(self.train_config["max_sparsity"]))
+
+
+def _has_type(value: Any, hint: Any) -> bool:
+    """Whether a JSON value fits a field's annotation (``int``, ``float``, ``str``, ``bool``, ``dict``, ``X | None``).
+
+    Booleans are not numbers here, and a float must be finite: config.json is read back by
+    code that compares and divides these values.
+    """
+    options = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
+    for option in options:
+        origin = typing.get_origin(option) or option
+        if option is type(None) and value is None:
+            return True
+        if origin is bool and isinstance(value, bool):
+            return True
+        if origin is int and isinstance(value, int) and not isinstance(value, bool):
+            return True
+        if origin is float and isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+            return True
+        if origin in (str, dict, list) and isinstance(value, origin):
+            return True
+        if origin not in (bool, int, float, str, dict, list, type(None)):
+            return True  # a type JSON cannot hold directly is checked where it is built
+    return False
+
+
+def _type_name(hint: Any) -> str:
+    options = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
+    return " or ".join("null" if option is type(None) else getattr(typing.get_origin(option) or option, "__name__",
+                                                                   str(option)) for option in options)
+
+
+def _stored_bounds(values: dict[str, Any]) -> Bounds:
+    """The bounds of config.json, each null or a positive finite number (a whole one for bytes and MACs)."""
+    for name in ("error", "pmu", "model_size", "macs"):
+        value = values.get(name)
+        hint = float if name == "error" else int
+        if value is not None and (not _has_type(value, hint) or value <= 0):
+            raise UserError(f"config.json: bound {name} must be null or a positive {hint.__name__}, got {value!r:.60}")
+    return Bounds.from_dict(values)
 
 
 @dataclass(frozen=True)

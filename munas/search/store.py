@@ -158,12 +158,33 @@ def _to_row(c: EvaluatedCandidate) -> tuple:
             c.submitted_at, c.finished_at)
 
 
+_NUMBER_COLUMNS = ("parent_id", "sparsity", "val_error", "test_error", "int8_test_error", "pmu", "model_size", "macs",
+                   "train_seconds", "epochs", "predicted_error", "predicted_error_std", "rung_seconds",
+                   "estimated_error")
+_MEASURED = ("val_error", "pmu", "model_size", "macs")
+
+
+def _check_values(values: dict[str, Any], path: Path) -> None:
+    """SQLite keeps any value in any column: a damaged or edited row is a StoreError, not a crash later."""
+    where = f"{path}: candidate {values['id']}"
+    for name in _NUMBER_COLUMNS:
+        value = values.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            raise StoreError(f"{where} has {name} = {value!r:.40}, not a number; the store was damaged or edited")
+    if not isinstance(values["status"], str) or not isinstance(values["message"], str):
+        raise StoreError(f"{where} has no readable status; the store was damaged or edited")
+    if values["status"] == "ok" and any(values[name] is None for name in _MEASURED):
+        raise StoreError(f"{where} is 'ok' but lacks a measurement; the store was damaged or edited")
+
+
 def _from_row(row: tuple, path: Path) -> EvaluatedCandidate:
     values = dict(zip(_COLUMNS, row))
+    _check_values(values, path)
     try:
         values["architecture"] = parse_architecture(json.loads(values["architecture"]))
         if values["pruned_architecture"] is not None:
             values["pruned_architecture"] = parse_architecture(json.loads(values["pruned_architecture"]))
-    except (ArchitectureError, json.JSONDecodeError) as error:
-        raise StoreError(f"{path}: candidate {values['id']} has an unreadable architecture ({error})") from None
+    except (ArchitectureError, ValueError, TypeError, RecursionError) as error:
+        raise StoreError(f"{path}: candidate {values['id']} has an unreadable architecture or record "
+                         f"({error.__class__.__name__}: {error})") from None
     return EvaluatedCandidate(**values)
