@@ -16,3 +16,8 @@ def report_error(message: str) -> None:
     line breaks are folded so that the error stays one line whatever it quotes.
     """
     error_console.print(Text.assemble(("error:", "bold red"), " ", " ".join(message.split())))
+
+
+def report_warning(message: str) -> None:
+    """Print a one-line warning to stderr (text, never markup, like :func:`report_error`)."""
+    error_console.print(Text.assemble(("warning:", "bold yellow"), " ", " ".join(message.split())))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -12,14 +13,14 @@ import typer
 from rich import box
 from rich.table import Table
 
-from munas.commands.output import console
+from munas.commands.output import console, report_warning
 from munas.commands.plots import plot_fronts
 from munas.commands.units import describe_bounds, format_bytes, format_count, parse_bytes, parse_count, parse_error_rate
 from munas.errors import UserError
 from munas.search.candidates import EvaluatedCandidate
 from munas.search.fitness import Bounds
 from munas.search.pareto import hypervolume, pareto_front
-from munas.search.results import RunResults, load_results, select_runs
+from munas.search.results import RunResults, read_selection
 from munas.search.run import runs_root
 
 if TYPE_CHECKING:
@@ -33,7 +34,8 @@ CSV_FIELDS = ("run", "id", "val_error", "test_error", "int8_test_error", "pmu", 
               "within_bounds", "parent_id")
 
 
-def bound_overrides(error: str | None, pmu: str | None, size: str | None, macs: str | None) -> tuple[dict[str, Any], set[str]]:
+def bound_overrides(error: str | None, pmu: str | None, size: str | None,
+                    macs: str | None) -> tuple[dict[str, Any], set[str]]:
     """Parsed bound options: (values given, names explicitly set to none)."""
     parsed = {
         "error": None if error is None else parse_error_rate(error, "--error"),
@@ -52,7 +54,8 @@ def _comparable(results: list[RunResults]) -> None:
         raise UserError("these runs used different --accounting profiles; their resources are not comparable")
 
 
-def front_rows(groups: dict[str, list[EvaluatedCandidate]], bounds: Bounds, within_bounds: bool) -> list[tuple[str, EvaluatedCandidate]]:
+def front_rows(groups: dict[str, list[EvaluatedCandidate]], bounds: Bounds,
+               within_bounds: bool) -> list[tuple[str, EvaluatedCandidate]]:
     """The front over all runs together, each member with its run name, by validation error."""
     owner = {id(c): name for name, candidates in groups.items() for c in candidates}
     everything = [c for candidates in groups.values() for c in candidates]
@@ -114,7 +117,7 @@ def pareto_command(
     if as_json and as_csv:
         raise UserError("give --json or --csv, not both")
     root = runs_root(runs_dir)
-    results = load_results(select_runs(run, dataset, root))
+    results = read_selection(run, dataset, root, warn=report_warning)
     _comparable(results)
     config = results[0].config
     groups = {r.name: r.candidates for r in results}
@@ -126,8 +129,13 @@ def pareto_command(
         raise UserError(f"no trained candidates in {', '.join(groups)} yet; let the search run (or resume it) first")
     rows = front_rows(groups, bounds, within_bounds)
     total_hv = hypervolume(everything, bounds) if bounds.active else 0.0
-    plot_path = Path(out) if out else (results[0].run.plot_path if len(results) == 1 else root / f"pareto-{config.dataset}.png")
-    if out or not (as_json or as_csv):
+    default_plot = results[0].run.plot_path if len(results) == 1 else root / f"pareto-{config.dataset}.png"
+    plot_path = Path(out) if out else default_plot
+    plotted = bool(out) or not (as_json or as_csv)
+    if plotted and not out and not os.access(plot_path.parent, os.W_OK):  # a finished run on read-only storage
+        report_warning(f"plot not written: {plot_path.parent} is read-only; give --out FILE to write it elsewhere")
+        plotted = False
+    if plotted:
         plot_path.parent.mkdir(parents=True, exist_ok=True)
         plot_fronts(groups, bounds, str(plot_path), title=f"{config.dataset}: validation error vs resources")
     if as_json:
@@ -154,14 +162,16 @@ def pareto_command(
                                     f"{len(everything)} candidates)"))
     console.print(f"bounds: {describe_bounds(bounds)}  ·  {ERROR_NOTE}")
     for name, candidates in groups.items():
-        console.print(f"{name}: {len(candidates)} candidates, hypervolume {hypervolume(candidates, bounds) if bounds.active else 0.0:.4f}")
+        run_hv = hypervolume(candidates, bounds) if bounds.active else 0.0
+        console.print(f"{name}: {len(candidates)} candidates, hypervolume {run_hv:.4f}")
         audit = _audit(candidates)
         if audit is not None:
             count, scores = audit
             console.print(f"{name}: the surrogate's predictions of its {count} screened candidates vs their measured "
-                          f"validation error: Kendall τ {scores.kendall_tau:.3f}, Spearman ρ {scores.spearman_rho:.3f}, "
-                          f"MAE {scores.mae:.4f}")
+                          f"validation error: Kendall τ {scores.kendall_tau:.3f}, "
+                          f"Spearman ρ {scores.spearman_rho:.3f}, MAE {scores.mae:.4f}")
     if len(groups) > 1:
         console.print(f"all runs together: hypervolume {total_hv:.4f}")
     console.print(f"({HYPERVOLUME_NOTE})")
-    console.print(f"plot: {plot_path}")
+    if plotted:
+        console.print(f"plot: {plot_path}")

@@ -14,7 +14,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from munas.commands.output import console
+from munas.commands.output import console, report_warning
 from munas.errors import UserError
 from munas.search.run import runs_root
 
@@ -35,15 +35,15 @@ def train_surrogate_command(
     runs_dir: str | None = typer.Option(None, "--runs-dir", help="Runs folder (default $MUNAS_RUNS_DIR or ./runs)."),
 ) -> None:
     """Train the GNN surrogate on evaluated candidates; report held-out Kendall τ, Spearman ρ, MAE; save it."""
-    from munas.search.results import load_results, select_runs
+    from munas.search.results import read_selection
     from munas.surrogate.persistence import save_ensemble
     from munas.surrogate.samples import encode_samples, samples_from_results
     from munas.surrogate.training import TrainingConfig, cross_validate, fit_ensemble
 
     if folds < 2:
         raise UserError(f"--folds must be at least 2, got {folds}")
-    runs = select_runs(run, dataset, runs_dir)
-    samples = samples_from_results(load_results(runs))
+    runs = read_selection(run, dataset, runs_dir, warn=report_warning)
+    samples = samples_from_results(runs)
     names = ", ".join(r.name for r in runs)
     needed = max(MIN_CANDIDATES, folds)
     if len(samples) < needed:

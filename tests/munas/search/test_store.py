@@ -1,4 +1,5 @@
 import sqlite3
+import sys
 
 import numpy as np
 import pytest
@@ -61,3 +62,44 @@ def test_unreadable_files_are_user_errors(tmp_path):
     bad.write_bytes(b"this is not a database at all" * 100)
     with pytest.raises(StoreError, match="not a readable run database"):
         RunStore(bad)
+
+
+READ = """
+import sys
+from munas.search.store import RunStore
+with RunStore(sys.argv[1], readonly=True) as store:
+    print(len(store.candidates()))
+"""
+
+
+def test_a_finished_store_on_read_only_storage_is_read_without_writing_anything(tmp_path):
+    """WAL readers with mode=ro create a -shm file; on a read-only mount that fails, so the
+    store must open immutable there (see tests/munas/readonly.py for why a mount, not chmod)."""
+    from ..readonly import on_read_only_storage
+
+    with RunStore(tmp_path / "c.sqlite") as store:
+        for i in range(3):
+            store.add(evaluated(i), {"next_id": i + 1})
+    before = sorted(p.name for p in tmp_path.iterdir())
+    result = on_read_only_storage(tmp_path, [sys.executable, "-c", READ, str(tmp_path / "c.sqlite")])
+    assert result.returncode == 0 and result.stdout.strip() == "3", result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == before == ["c.sqlite"]
+
+
+def test_a_store_with_unmerged_writes_on_read_only_storage_is_refused_not_read_short(tmp_path):
+    from ..readonly import on_read_only_storage
+
+    with RunStore(tmp_path / "c.sqlite") as store:  # still open: the last candidates are in c.sqlite-wal
+        for i in range(3):
+            store.add(evaluated(i), {"next_id": i + 1})
+        result = on_read_only_storage(tmp_path, [sys.executable, "-c", READ, str(tmp_path / "c.sqlite")])
+    assert result.returncode != 0 and "c.sqlite-wal (the run was not closed cleanly)" in result.stderr
+
+
+def test_the_reader_opens_any_path_as_a_uri(tmp_path):
+    folder = tmp_path / "odd?name#with%signs"
+    folder.mkdir()
+    with RunStore(folder / "c.sqlite") as store:
+        store.add(evaluated(0), {"next_id": 1})
+    with RunStore(folder / "c.sqlite", readonly=True) as store:
+        assert [c.id for c in store.candidates()] == [0]
