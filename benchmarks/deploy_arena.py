@@ -38,7 +38,8 @@ def measure(seed: int, shape: tuple[int, int, int], classes: int) -> dict:
     converter, ours = arena(model), arena(ordered)
     names = operator_names(ordered)
     return {"seed": seed, "pmu": resources.pmu, "converter": converter.planned, "munas": ours.planned,
-            "persistent": ours.persistent, "model_size": resources.model_size, "bytes": len(ordered),
+            "persistent": ours.persistent, "needed": ours.needed, "model_size": resources.model_size,
+            "bytes": len(ordered),
             "extra_ops": sorted({n for n in names if n in ("TRANSPOSE", "RESHAPE", "QUANTIZE")})}
 
 
@@ -55,7 +56,7 @@ def main() -> None:
         rows.append(row)
         print(f"{seed:3d} pmu {row['pmu']:7d} arena(munas order) {row['munas']:7d} "
               f"ratio {row['munas'] / row['pmu']:.3f} converter order {row['converter']:7d} "
-              f"tail {row['persistent']:6d} {' '.join(row['extra_ops'])}", flush=True)
+              f"tail {row['persistent']:6d} needed {row['needed']:7d} {' '.join(row['extra_ops'])}", flush=True)
     ratios = [r["munas"] / r["pmu"] for r in rows]
     within = sum(abs(r - 1) <= 0.05 for r in ratios) / len(rows)
     worst = max(range(len(rows)), key=lambda i: abs(ratios[i] - 1))

@@ -13,6 +13,7 @@ from types import ModuleType
 from munas.errors import UserError
 
 INSTALL_HINT = "pip install 'munas[deploy]'"
+FORMATS = ("tflite", "onnx", "c")
 
 
 def require(module: str) -> ModuleType:

@@ -3,8 +3,9 @@
 TFLite Micro reports how it split its arena: the *head* holds the activation buffers its
 memory planner laid out (what munas's PMU models), the *tail* the interpreter's persistent
 bookkeeping (tensor structs, node registrations, quantisation parameters, kernels' persistent
-buffers). Both are read from its allocation report; an arena of exactly head + tail is
-checked to allocate.
+buffers). Both are read from its allocation report. Head + tail is not quite enough (the
+allocator aligns the arena's start and its sections), so the arena the device needs is the
+smallest that allocates, found by bisection.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from __future__ import annotations
 import ctypes
 import os
 import re
+import subprocess
+import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,10 +33,8 @@ class Arena:
     persistent: int
     """Bytes of the interpreter's own structures (the arena tail)."""
 
-    @property
-    def total(self) -> int:
-        """The arena size the device needs (what the C export declares)."""
-        return self.planned + self.persistent
+    needed: int
+    """The smallest arena TFLite Micro allocates this model in (what the C export declares)."""
 
 
 def _capture_stderr(action: Callable[[], None]) -> str:
@@ -64,9 +65,36 @@ def arena(model: bytes) -> Arena:
     tail = re.search(r"Arena allocation tail (\d+) bytes", report)
     if head is None or tail is None:
         raise RuntimeError(f"unexpected TFLite Micro allocation report: {report[:200]!r}")
-    usage = Arena(planned=int(head.group(1)), persistent=int(tail.group(1)))
-    micro_interpreter(model, usage.total)  # raises if the reported size does not allocate
-    return usage
+    planned, persistent = int(head.group(1)), int(tail.group(1))
+    return Arena(planned, persistent, _smallest_arena(model, planned + persistent))
+
+
+_PROBE = ("import sys; from tflite_micro import runtime; "
+          "runtime.Interpreter.from_bytes(open(sys.argv[1], 'rb').read(), arena_size=int(sys.argv[2]))")
+
+
+def _allocates(model: bytes, size: int) -> bool:
+    """Whether TFLite Micro allocates ``model`` in ``size`` bytes. Each probe runs in its own
+    process: after a failed allocation the tflite-micro Python wrapper can crash its process
+    (a segmentation fault a few probes later)."""
+    with tempfile.NamedTemporaryFile(suffix=".tflite") as file:
+        file.write(model)
+        file.flush()
+        probe = subprocess.run([sys.executable, "-c", _PROBE, file.name, str(size)], capture_output=True)
+    return probe.returncode == 0
+
+
+def _smallest_arena(model: bytes, reported: int) -> int:
+    """Bisection for the smallest arena that allocates, from the reported head + tail."""
+    low, high, slack = reported - 1, reported, 16
+    while not _allocates(model, high):
+        low, high, slack = high, reported + slack, slack * 2
+        if slack > _PROBE_ARENA:
+            raise RuntimeError(f"TFLite Micro does not allocate the model in {high} bytes")
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (low, middle) if _allocates(model, middle) else (middle, high)
+    return high
 
 
 def quantize_input(images: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
