@@ -23,6 +23,7 @@ def export_float(network: GraphNetwork, sample: torch.Tensor, path: Path) -> Pat
     batch = torch.export.Dim("batch")
     program = torch.onnx.export(network.eval(), (sample[:1],), dynamic_shapes={"x": {0: batch}},
                                 input_names=[INPUT], output_names=["logits"], dynamo=True, verbose=False)
+    assert program is not None  # dynamo=True always returns the program
     program.save(str(path))
     return path
 
@@ -31,7 +32,7 @@ def export_qdq(float_path: Path, calibration: torch.Tensor, path: Path) -> Path:
     """Statically quantised int8 QDQ copy of the float model (per-channel weights)."""
     quantization = require("onnxruntime.quantization")
 
-    class Reader(quantization.CalibrationDataReader):
+    class Reader(quantization.CalibrationDataReader):  # type: ignore[name-defined]  # imported at run time
         def __init__(self) -> None:
             self.batches = iter([{INPUT: image[None].numpy()} for image in calibration])
 

@@ -61,7 +61,7 @@ def _quantizer(pt2e):
     utils = require("litert_torch.quantize.pt2e_quantizer_utils")
     annotation = require("torchao.quantization.pt2e.quantizer")
 
-    class SharedGridQuantizer(pt2e.PT2EQuantizer):
+    class SharedGridQuantizer(pt2e.PT2EQuantizer):  # type: ignore[name-defined]  # imported at run time
         def annotate(self, model: torch.fx.GraphModule) -> torch.fx.GraphModule:
             model = super().annotate(model)
             spec = utils.get_input_act_qspec(self.global_config)
