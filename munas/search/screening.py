@@ -117,15 +117,23 @@ class PredictorScreener(Screener):
         self.fits = 0
 
     def observe(self, evaluated: Sequence[EvaluatedCandidate]) -> None:
-        """Collect successful results; refit when enough new ones have arrived.
+        """Collect successful results, in order; refit when enough new ones have arrived.
 
         Failed trainings have no error to learn from and are skipped. A candidate id seen
         before is ignored, so a resumed search may pass the history again without doubling it.
+        The fit schedule is checked after each candidate, not once per call: a resumed search
+        that passes its whole history at once replays the fits of the uninterrupted run at the
+        same counts, on the same candidates, drawing the same numbers from the predictor's
+        generator, so the predictor (warm starts included) and every later choice are the
+        uninterrupted run's. The price is the time of those fits again on ``--resume``.
         """
         for candidate in evaluated:
             if candidate.ok and candidate.id not in self._seen:
                 self._seen.add(candidate.id)
                 self._trained.append(candidate)
+                self._fit_when_due()
+
+    def _fit_when_due(self) -> None:
         count = len(self._trained)
         if count < self.min_evaluations:
             return

@@ -164,6 +164,18 @@ def test_fits_on_schedule_on_successes_only_and_never_twice_on_one_candidate():
     assert predictor.fitted_on[-1] == list(range(7)) and screener.fits == 2
 
 
+def test_a_history_passed_at_once_replays_the_fits_made_one_candidate_at_a_time():
+    """What --resume relies on: the same fits, at the same counts, as the uninterrupted run."""
+    done = [evaluated(i, (0.01 * i, 1, 1, 1), status="nan_loss" if i == 5 else "ok") for i in range(14)]
+    one_by_one, at_once = FixedPredictor(fitted=False), FixedPredictor(fitted=False)
+    screener = PredictorScreener(one_by_one, children_per_step=2, min_evaluations=4, retrain_every=3)
+    for candidate in done:
+        screener.observe([candidate])
+    PredictorScreener(at_once, children_per_step=2, min_evaluations=4, retrain_every=3).observe(done)
+    assert at_once.fitted_on == one_by_one.fitted_on
+    assert [len(ids) for ids in at_once.fitted_on] == [4, 7, 10, 13]
+
+
 def test_a_predictor_fitted_from_the_start_screens_from_the_start_and_refits_at_the_minimum():
     predictor = FixedPredictor([0.2, 0.1], [0.0, 0.0])
     screener = PredictorScreener(predictor, children_per_step=2, min_evaluations=2)
