@@ -69,14 +69,15 @@ def front_table(rows: list[tuple[str, EvaluatedCandidate]], bounds: Bounds, show
     for name in ("id", "val", "test", "int8", "PMU", "size", "MACs", "sparsity", "fits"):
         table.add_column(name, justify="right", no_wrap=True)
     for run, c in rows:
-        cells = [str(c.id), f"{c.val_error:.4f}", _rate(c.test_error), _rate(c.int8_test_error), format_bytes(c.pmu),
-                 format_bytes(c.model_size), format_count(c.macs),
+        cells = [str(c.id), f"{c.val_error:.4f}", format_rate(c.test_error), format_rate(c.int8_test_error),
+                 format_bytes(c.pmu), format_bytes(c.model_size), format_count(c.macs),
                  "-" if c.sparsity is None else f"{c.sparsity:.2f}", "yes" if bounds.within(c.objectives) else "no"]
         table.add_row(*([run] if show_run else []), *cells)
     return table
 
 
-def _rate(value: float | None) -> str:
+def format_rate(value: float | None) -> str:
+    """An error rate with 4 decimals; ``-`` for None."""
     return "-" if value is None else f"{value:.4f}"
 
 

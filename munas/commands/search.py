@@ -8,7 +8,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from munas.commands.output import console
-from munas.commands.pareto import ERROR_NOTE, HYPERVOLUME_NOTE, bound_overrides, front_table
+from munas.commands.pareto import ERROR_NOTE, HYPERVOLUME_NOTE, bound_overrides, format_rate, front_table
 from munas.commands.plots import plot_fronts
 from munas.commands.units import describe_bounds, format_bytes, format_count
 from munas.search.candidates import EvaluatedCandidate
@@ -33,12 +33,29 @@ def stats_line(stats: SearchStats) -> str:
             f"{'-' if per is None else f'{per:.1f}'}s/cand · ETA {_duration(stats.eta_seconds)}")
 
 
-class RichReporter:
-    """Live bar with the search statistics; a printed line for every new best feasible candidate."""
+def candidate_line(c: EvaluatedCandidate, stats: SearchStats) -> str:
+    """One plain line for a finished candidate: id, status, errors, resources, training time."""
+    if c.ok:
+        what = (f"ok, val err {c.val_error:.4f}, test err {format_rate(c.test_error)}, "
+                f"int8 err {format_rate(c.int8_test_error)}, PMU {format_bytes(c.pmu)}, "
+                f"size {format_bytes(c.model_size)}, MACs {format_count(c.macs)}")
+    else:
+        what = f"{c.status}: {' '.join(c.message.split())}"
+    return (f"[{stats.done}/{stats.budget}] candidate #{c.id} {what}; trained {c.train_seconds:.1f} s · "
+            f"{stats_line(stats)}")
 
-    def __init__(self) -> None:
+
+class RichReporter:
+    """Live bar with the search statistics; a printed line for every new best feasible candidate.
+
+    With ``live=False`` (stdout is no terminal: nohup, CI, a pipe) a live bar would show
+    nothing until the end, so every finished candidate gets one plain line instead.
+    """
+
+    def __init__(self, live: bool = True) -> None:
+        self.live = live
         self._progress = Progress(BarColumn(bar_width=20), MofNCompleteColumn(), TextColumn("{task.fields[stats]}"),
-                                  console=console, transient=False)
+                                  console=console, transient=False, disable=not live)
         self._task = None
         self._best_id: int | None = None
 
@@ -56,6 +73,9 @@ class RichReporter:
                                              stats=stats_line(stats))
 
     def update(self, evaluated: EvaluatedCandidate, stats: SearchStats) -> None:
+        if not self.live:
+            console.print(candidate_line(evaluated, stats), markup=False, highlight=False, soft_wrap=True)
+            return
         if stats.best is not None and stats.best.id != self._best_id:
             self._best_id = stats.best.id
             c = stats.best
@@ -127,7 +147,7 @@ def search_command(
         surrogate=surrogate, screen=screen, executor=executor, workers=workers, address=address, data_dir=data_dir,
         reference_selection=reference_selection, surrogate_init=surrogate_init,
     )
-    result = run_search(options, resume=resume, reporter=RichReporter(), runs_root=runs_dir)
+    result = run_search(options, resume=resume, reporter=RichReporter(live=console.is_terminal), runs_root=runs_dir)
     config, bounds = result.config, result.config.bounds
     ok = [c for c in result.candidates if c.ok]
     feasible = [c for c in ok if bounds.within(c.objectives)]
