@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sized
 from concurrent import futures
@@ -147,6 +148,27 @@ class ProcessExecutor(Executor):
         self._in_flight.clear()
 
 
+def check_ray_address(address: str | None, timeout: float = 5.0) -> None:
+    """Fail at once, with the clear error, when an explicit ``HOST:PORT`` does not answer.
+
+    Given an address where nothing listens, Ray neither raises nor returns: it retries the
+    connection to the cluster's GCS for minutes and may end the process with SIGTERM (exit
+    status 15, no message). A plain TCP connection tells within ``timeout`` seconds.
+    ``auto`` (find the local cluster) and no address (start one) are left to Ray, which
+    raises for them.
+    """
+    if address is None or address in ("auto", "local"):
+        return
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        raise UserError(f"--address {address!r}: expected auto or HOST:PORT of the Ray head (e.g. 10.0.0.5:6379)")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+    except OSError as error:
+        raise UserError(f"cannot reach the Ray cluster at {address!r} ({error.strerror or error}); start it with "
+                        "`ray start --head` or use --address auto") from None
+
+
 @register_executor("ray")
 class RayExecutor(Executor):
     """One Ray task per candidate; GPUs are used one per task when the cluster has them."""
@@ -159,10 +181,11 @@ class RayExecutor(Executor):
         self._ray = ray
         self._started_here = not ray.is_initialized()
         if self._started_here:
+            check_ray_address(address)
             try:
                 ray.init(address=address, include_dashboard=False, log_to_driver=False,
                          configure_logging=False)
-            except ConnectionError as error:
+            except (ConnectionError, RuntimeError, ValueError) as error:
                 raise UserError(f"cannot reach the Ray cluster at {address!r} ({error}); "
                                 "start it with `ray start --head` or use --address auto") from None
         gpus = int(ray.cluster_resources().get("GPU", 0))

@@ -134,6 +134,11 @@ def run_search(options: SearchOptions, resume: bool = False, reporter: Reporter 
         except SearchInterrupted as interrupt:
             result.interrupted_by = interrupt.signum
             logger.info("interrupted by %s after %d candidates", interrupt, len(result.candidates))
+        except Exception:
+            if not resume and not result.candidates:  # failed before its first candidate (e.g. no Ray
+                run.close_logger()                    # cluster): leave no folder that blocks the name
+                run.discard()
+            raise
         finally:
             run.close_logger()
     return result

@@ -10,6 +10,7 @@ dies, even by SIGKILL, so a crashed search never leaves a stale lock behind.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import logging
@@ -123,6 +124,18 @@ class RunDirectory:
             raise UserError(f"{self.config_path} holds a JSON {type(config).__name__}, not the object munas search "
                             "writes; the run cannot be read")
         return config
+
+    def discard(self) -> None:
+        """Remove a run that stored no candidate, so that its name can be used again.
+
+        Only the files a search writes go, config.json first (it is what makes the run
+        exist); the folder goes only if that empties it.
+        """
+        for name in ("config.json", "config.json.tmp", "candidates.sqlite", "candidates.sqlite-wal",
+                     "candidates.sqlite-shm", "search.log", "lock"):
+            (self.path / name).unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            self.path.rmdir()
 
     def write_config(self, config: dict[str, Any]) -> None:
         """Write config.json atomically (a crash never leaves half a file)."""
