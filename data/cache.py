@@ -83,7 +83,7 @@ def _write(path: Path, arrays: Arrays) -> None:
         return
     try:
         with os.fdopen(handle, "wb") as out:
-            np.savez(out, **arrays)
+            np.savez(out, **arrays)  # type: ignore[arg-type]  # numpy stubs read **arrays as allow_pickle
         os.replace(temp_name, path)
     except OSError:
         return

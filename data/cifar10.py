@@ -114,19 +114,21 @@ def load_cifar10(data_dir: Path, download: bool) -> Dataset:
                         f"(from {ARCHIVE.url})")
     if not test_path.exists():
         raise DataError(f"{test_path} is missing: put the test batch there (from {ARCHIVE.url})")
-    parts = [read_batch(path) for path in train_paths]
+    batches = [read_batch(path) for path in train_paths]
     x_test, y_test = read_batch(test_path)
-    found = [batch_report(path, len(labels)) for path, (_, labels) in zip(train_paths, parts)]
+    found = [batch_report(path, len(labels)) for path, (_, labels) in zip(train_paths, batches)]
     found.append(batch_report(test_path, len(y_test)))
     missing = [name for name in TRAIN_BATCHES if not (folder / name).exists()]
     notes = "CIFAR-10 batches found: " + ", ".join(found)
     if missing:
         notes += "; missing: " + ", ".join(missing)
-    x = np.concatenate([images for images, _ in parts])
-    y = np.concatenate([labels for _, labels in parts])
+    x = np.concatenate([images for images, _ in batches])
+    y = np.concatenate([labels for _, labels in batches])
     train_indices, val_indices = stratified_split(np.arange(len(y)), y, 0.1, str(folder))
     x, x_test = ((images.astype(np.float32) / 255.0 - MEAN) / STD for images in (x, x_test))
     parts = {"train": (x, y, train_indices), "val": (x, y, val_indices),
              "test": (x_test, y_test, np.arange(len(y_test)))}
+    canonical = not missing and all(report.endswith(", canonical)") for report in found)
     return make_dataset("cifar10", parts, num_classes=10,
-                        augmentation=Augmentation(horizontal_flip=True, shift_pixels=4), notes=notes)
+                        augmentation=Augmentation(horizontal_flip=True, shift_pixels=4), notes=notes,
+                        unverified="" if canonical else "not the canonical CIFAR-10 release: " + notes)

@@ -123,7 +123,7 @@ def read_verified(
             source = f" (download it from {spec.url})" if spec.url else ""
             raise DataError(f"{target} is missing: put the file there{source}, "
                             f"or point --data-dir / ${DATA_DIR_ENV} at the folder that holds it")
-        return _download(spec, target, fetch or https_fetch)
+        return _download(spec, spec.url, target, fetch or https_fetch)
     content = read_content(target, spec.gzipped)
     digest = hashlib.sha256(content).hexdigest()
     if digest != spec.sha256:
@@ -133,7 +133,7 @@ def read_verified(
     return content
 
 
-def _download(spec: RemoteFile, target: Path, fetch: Fetcher) -> bytes:
+def _download(spec: RemoteFile, url: str, target: Path, fetch: Fetcher) -> bytes:
     """Fetch into a temporary file beside ``target``, check it, then rename it into place."""
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -145,7 +145,7 @@ def _download(spec: RemoteFile, target: Path, fetch: Fetcher) -> bytes:
     try:
         with os.fdopen(handle, "wb") as out:
             try:
-                fetch(spec.url, out)
+                fetch(url, out)
             except OSError as error:
                 raise DataError(f"could not download {spec.url} ({error}); download it by hand "
                                 f"and put it at {target}") from error

@@ -48,6 +48,9 @@ class FeatureScaler(nn.Module):
     value rather than a division by zero.
     """
 
+    mean: torch.Tensor
+    std: torch.Tensor
+
     def __init__(self, size: int):
         super().__init__()
         self.register_buffer("mean", torch.zeros(size))

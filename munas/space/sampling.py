@@ -80,7 +80,7 @@ def random_layer(sampler: Sampler, layer_type: str | None = None) -> ConvLayer:
         raise ValueError(f"unknown layer type {kind!r}; expected one of {', '.join(LAYER_TYPES)}")
     spatial = kind != "1x1Conv2D"
     return ConvLayer(
-        type=kind,  # type: ignore[arg-type]
+        type=kind,
         ker_size=sampler.discrete(KERNEL_SIZES) if spatial else None,
         filters=sampler.discrete(FILTERS) if kind != "DWConv2D" else None,
         stride2=sampler.coin(P_STRIDE2) if spatial else None,

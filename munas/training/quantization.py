@@ -27,12 +27,14 @@ from munas.training.model import ConvUnit, DenseUnit, GraphNetwork
 
 
 def _fold_batchnorm(unit: ConvUnit) -> None:
-    bn = unit.bn
+    bn, bias = unit.bn, unit.conv.bias
     if bn is None:
         return
+    # model.py builds every conv with a bias and every BatchNorm with running statistics
+    assert bias is not None and bn.running_var is not None and bn.running_mean is not None
     scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
     unit.conv.weight.mul_(scale.reshape(-1, 1, 1, 1))
-    unit.conv.bias.copy_((unit.conv.bias - bn.running_mean) * scale + bn.bias)
+    bias.copy_((bias - bn.running_mean) * scale + bn.bias)
     unit.bn = None
 
 
@@ -73,7 +75,7 @@ def quantize_network(network: GraphNetwork, calibration: list[torch.Tensor]) -> 
             _fold_batchnorm(unit)
 
     # 1. calibrate activation ranges of the float (folded) network
-    ranges = {"input": _Range(), **{index: _Range() for index in range(len(model.units))}}
+    ranges: dict[str | int, _Range] = {"input": _Range(), **{index: _Range() for index in range(len(model.units))}}
     hooks = [unit.register_forward_hook(lambda m, i, o, index=index: ranges[index].observe(o))
              for index, unit in enumerate(model.units)]
     for batch in calibration:
@@ -85,10 +87,11 @@ def quantize_network(network: GraphNetwork, calibration: list[torch.Tensor]) -> 
 
     # 2. weights to int8 per channel, biases to the int32 grid of input scale x weight scale
     producer_of_input = {op.output: index for index, op in enumerate(model.graph.ops)}
-    for op, unit in zip(model.graph.ops, model.units):
-        if not isinstance(unit, (ConvUnit, DenseUnit)):
+    for op, module in zip(model.graph.ops, model.units):
+        if not isinstance(module, (ConvUnit, DenseUnit)):
             continue
-        layer: nn.Module = unit.conv if isinstance(unit, ConvUnit) else unit.linear
+        layer: nn.Conv2d | nn.Linear = module.conv if isinstance(module, ConvUnit) else module.linear
+        assert layer.bias is not None  # model.py gives every conv and dense layer a bias
         scales = _weight_scales(layer.weight)
         shape = (-1,) + (1,) * (layer.weight.dim() - 1)
         layer.weight.copy_(torch.clamp(torch.round(layer.weight / scales.reshape(shape)), -127, 127)
@@ -99,6 +102,6 @@ def quantize_network(network: GraphNetwork, calibration: list[torch.Tensor]) -> 
 
     # 3. round the input and every op output to its int8 grid from now on
     model.register_forward_pre_hook(lambda m, args: (_fake_quant(args[0], *grids["input"]),))
-    for index, unit in enumerate(model.units):
-        unit.register_forward_hook(lambda m, i, o, index=index: _fake_quant(o, *grids[index]))
+    for index, module in enumerate(model.units):
+        module.register_forward_hook(lambda m, i, o, index=index: _fake_quant(o, *grids[index]))
     return model
