@@ -75,4 +75,5 @@ def load_chars74k(data_dir: Path, download: bool) -> Dataset:
     classes = len(np.unique(y))
     notes = "" if n == FULL_SIZE else f"partial Chars74K: {n} of {FULL_SIZE} images, {classes} of 62 classes"
     return make_dataset("chars74k", {name: (x, y, indices) for name, indices in split.items()}, num_classes=62,
-                        augmentation=Augmentation(shift_pixels=4), notes=notes)
+                        augmentation=Augmentation(shift_pixels=4), notes=notes,
+                        unverified=notes and f"not the canonical release: {notes}")

@@ -52,6 +52,11 @@ class Dataset:
     num_classes: int
     augmentation: Augmentation = field(default_factory=Augmentation)
     notes: str = ""
+    unverified: str = ""
+    """Why this data may not be the canonical release (partial, non-canonical files, nothing to check
+    it against); empty when the loader verified it (published checksums, the built-in copy, or the
+    release's exact file count) or when it is the user's own data. ``datasets --verify`` and
+    ``search`` say it prominently, so a subset is never taken for the real thing."""
 
     @property
     def input_shape(self) -> tuple[int, int, int]:
@@ -71,6 +76,7 @@ def make_dataset(
     num_classes: int,
     augmentation: Augmentation | None = None,
     notes: str = "",
+    unverified: str = "",
 ) -> Dataset:
     """Build a :class:`Dataset` from NHWC numpy images, labels and the indices of each split.
 
@@ -96,4 +102,4 @@ def make_dataset(
         tensors[f"x_{split}"] = pools[id(x)].index_select(0, index).contiguous()
         tensors[f"y_{split}"] = torch.from_numpy(np.asarray(y, dtype=np.int64)).index_select(0, index)
     return Dataset(name=name, num_classes=num_classes, augmentation=augmentation or Augmentation(), notes=notes,
-                   **tensors)
+                   unverified=unverified, **tensors)

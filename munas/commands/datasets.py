@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from munas.commands.output import console
 
@@ -46,6 +47,21 @@ def _splits(dataset: Dataset) -> None:
     console.print(table)
 
 
+def verdict(name: str, dataset: Dataset, failures: int) -> Text:
+    """The last line of ``--verify``: VERIFIED or UNVERIFIED, in capitals, and why."""
+    from munas.data.registry import list_datasets
+
+    if failures or dataset.unverified:
+        reason = f"{failures} file(s) failed their checksum" if failures else dataset.unverified
+        return Text.assemble(("UNVERIFIED", "bold white on red"), f" {dataset.name}: {reason}; results on it are "
+                             "not comparable with the canonical release's")
+    if name not in list_datasets():
+        return Text.assemble(("USER DATA", "bold"), f" {dataset.name}: loaded and checked (dtypes, labels, splits); "
+                             "there is no published release to verify it against")
+    return Text.assemble(("VERIFIED", "bold green"), f" {dataset.name}: the canonical release (published checksums, "
+                         "the built-in copy or the release's exact file count; every file decoded)")
+
+
 def datasets_command(
     name: str | None = typer.Argument(None, help="A data set name, or a path to an .npz / image folder."),
     verify: bool = typer.Option(False, "--verify", help="Check published checksums, load it, print split sizes."),
@@ -72,11 +88,13 @@ def datasets_command(
     if not checks:
         console.print(f"{name}: no published per-file checksums; every file was decoded and checked while loading",
                       highlight=False, soft_wrap=True)
-    console.print(f"[bold]{dataset.name}[/]: input {dataset.input_shape}, {dataset.num_classes} classes", highlight=False)
+    console.print(f"[bold]{dataset.name}[/]: input {dataset.input_shape}, {dataset.num_classes} classes",
+                  highlight=False)
     _splits(dataset)
     if dataset.notes:
         console.print(f"notes: {dataset.notes}", highlight=False, soft_wrap=True)
     failures = sum(check.ok is False for check in checks)
+    console.print(verdict(name, dataset, failures), highlight=False, soft_wrap=True)
     if failures:
         console.print(f"[red]{failures} file(s) failed their checksum[/]")
         raise typer.Exit(1)

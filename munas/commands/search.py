@@ -6,6 +6,7 @@ import signal
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.text import Text
 
 from munas.commands.output import console
 from munas.commands.pareto import ERROR_NOTE, HYPERVOLUME_NOTE, bound_overrides, format_rate, front_table
@@ -13,6 +14,7 @@ from munas.commands.plots import plot_fronts
 from munas.commands.units import describe_bounds, format_bytes, format_count
 from munas.search.candidates import EvaluatedCandidate
 from munas.search.config import SearchConfig, SearchOptions
+from munas.search.evaluation import load_cached_dataset
 from munas.search.loop import SearchStats, run_search
 from munas.search.pareto import pareto_front
 
@@ -65,6 +67,10 @@ class RichReporter:
                       f"pruning {'on' if config.pruning else 'off'}, surrogate {config.surrogate}, "
                       f"executor {config.executor} ({config.workers} worker(s))")
         console.print(f"bounds: {describe_bounds(config.bounds)} ({config.accounting} accounting)")
+        unverified = load_cached_dataset(config.dataset, config.data_dir).unverified  # loaded once, by the search
+        if unverified:
+            console.print(Text.assemble(("warning: UNVERIFIED data set", "bold red"),
+                                        f" {config.dataset}: {unverified}"), soft_wrap=True)
         if stats.done:
             console.print(f"resuming with {stats.done} stored candidates")
         self._best_id = None if stats.best is None else stats.best.id

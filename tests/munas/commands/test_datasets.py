@@ -63,3 +63,30 @@ def test_corrupt_file_is_one_line_error_from_the_command(tmp_path):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"error: {target}: sha256 of the decompressed content is")
     assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_verify_says_unverified_for_a_partial_release():
+    result = runner.invoke(app, ["datasets", "cifar10", "--verify", "--data-dir", str(real_data_dir("cifar10"))],
+                           env={"COLUMNS": "400"})
+    assert result.exit_code == 0, result.output
+    last = result.output.strip().splitlines()[-1]
+    assert last.startswith("UNVERIFIED cifar10: not the canonical CIFAR-10 release") and "4000 of 10000" in last
+
+
+def test_verify_says_verified_for_the_built_in_copy():
+    result = runner.invoke(app, ["datasets", "digits", "--verify"], env={"COLUMNS": "400"})
+    assert result.output.strip().splitlines()[-1].startswith("VERIFIED digits: the canonical release")
+
+
+def test_search_warns_once_at_the_start_on_unverified_data(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    # The reporter reads the data set the search loaded; here it reports digits as a partial copy.
+    monkeypatch.setattr("munas.commands.search.load_cached_dataset",
+                        lambda *args: SimpleNamespace(unverified="a partial copy"))
+    result = runner.invoke(app, ["search", "--budget", "1", "--population", "1", "--sample", "1", "--epochs", "1",
+                                 "--runs-dir", str(tmp_path), "--run", "partial"], env={"COLUMNS": "400"})
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.output.splitlines() if "UNVERIFIED" in line]
+    assert warnings == ["warning: UNVERIFIED data set digits: a partial copy"]
+    assert result.output.index("UNVERIFIED") < result.output.index("run directory:")
