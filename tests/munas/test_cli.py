@@ -35,3 +35,13 @@ def test_light_commands_import_no_heavy_package(command, tmp_path):
     packages = imported_packages(*args)
     assert "munas" in packages  # the listing is real
     assert not packages & HEAVY
+
+
+def test_installed_names_stay_under_munas(tmp_path):
+    """Outside the checkout only ``munas`` is importable: the data and surrogate folders install as
+    ``munas.data`` and ``munas.surrogate``, never as generic top-level names that shadow a user's own."""
+    probe = "import importlib.util as u; print([u.find_spec(n) is not None for n in ('data', 'surrogate', 'cli')])"
+    found = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path, check=True)
+    assert found.stdout.strip() == "[False, False, False]"
+    console = subprocess.run([sys.executable, "-m", "munas", "--help"], capture_output=True, text=True, cwd=tmp_path)
+    assert console.returncode == 0 and "search" in console.stdout
