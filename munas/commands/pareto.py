@@ -138,7 +138,7 @@ def pareto_command(
         plotted = False
     if plotted:
         plot_path.parent.mkdir(parents=True, exist_ok=True)
-        plot_fronts(groups, bounds, str(plot_path), title=f"{config.dataset}: validation error vs resources")
+        plot_fronts(groups, bounds, rows, str(plot_path), title=f"{config.dataset}: validation error vs resources")
     if as_json:
         print(json.dumps({
             "dataset": config.dataset, "accounting": config.accounting, "error": "val_error",

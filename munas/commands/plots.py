@@ -1,41 +1,55 @@
-"""The front plot: validation error against each resource, one 2-D front per run.
+"""The front plot: validation error against each resource, the printed front marked.
 
-Presentation only (``pareto`` and ``search`` write it); the fronts themselves are computed
-in :mod:`munas.search.pareto`.
+Presentation only (``pareto`` and ``search`` write it); the front itself is computed in
+:mod:`munas.search.pareto`. The plot marks exactly the candidates the printed table lists:
+the front over all four objectives (validation error, PMU, size, MACs). A panel shows two of
+them, so a front member may sit above another candidate in a panel (it wins on a resource
+that panel does not show); marking each panel's own 2-D front instead would disagree with
+the table.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from munas.commands.units import format_bytes, format_count
 from munas.search.candidates import EvaluatedCandidate
 from munas.search.fitness import Bounds
-from munas.search.pareto import non_dominated_mask, objective_matrix
+from munas.search.pareto import objective_matrix
 
-RESOURCE_LABELS = {"pmu": "peak memory (B)", "model_size": "model size (B)", "macs": "MACs"}
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+PANELS: tuple[tuple[str, str, str, Callable[[int | float | None], str]], ...] = (
+    ("pmu", "peak memory (B)", "PMU", format_bytes),
+    ("model_size", "model size (B)", "size", format_bytes),
+    ("macs", "MACs", "MACs", format_count),
+)
+"""Per panel: the resource, its axis label, its name in a bound's label, how its bound is written."""
 
 
-def front_2d(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Indices of the 2-D front of (resource x, error y), sorted by x."""
-    mask = non_dominated_mask(np.column_stack([x, y]))
-    indices = np.flatnonzero(mask)
-    return indices[np.argsort(x[indices], kind="stable")]
+def front_label(run: str, count: int) -> str:
+    return f"{run}: Pareto front ({count})"
 
 
-def plot_fronts(groups: Mapping[str, Sequence[EvaluatedCandidate]], bounds: Bounds | None, path: str,
-                title: str = "") -> None:
-    """PNG with one panel per resource: validation error vs resource, every run's 2-D front.
+def draw_fronts(groups: Mapping[str, Sequence[EvaluatedCandidate]], bounds: Bounds | None,
+                front: Sequence[tuple[str, EvaluatedCandidate]], title: str = "") -> Figure:
+    """A figure with one panel per resource: validation error vs resource, for every run.
 
-    All candidates are faint dots, each run's 2-D front is opaque with a step line, and the
-    bounds are dashed lines (the feasible region is bottom-left).
+    Every trained candidate is a faint dot; the members of ``front`` (the rows the front table
+    prints, as ``(run, candidate)``) are opaque and edged, labelled ``<run>: Pareto front (n)``.
+    Each bound is a dashed line labelled with its value (the feasible region is bottom-left).
+    The caller closes the figure.
     """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    marked = {(run, c.id) for run, c in front}
     figure, axes = plt.subplots(1, 3, figsize=(15, 4.6), sharey=True)
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for index, (label, candidates) in enumerate(groups.items()):
@@ -44,28 +58,39 @@ def plot_fronts(groups: Mapping[str, Sequence[EvaluatedCandidate]], bounds: Boun
             continue
         colour = colours[index % len(colours)]
         values = objective_matrix(ok)
-        error = values[:, 0]
+        on_front = np.array([(label, c.id) in marked for c in ok])
         for panel, axis in enumerate(axes):
-            x = np.maximum(values[:, panel + 1], 1.0)
-            axis.scatter(x, error, s=12, color=colour, alpha=0.35, linewidths=0)
-            front = front_2d(x, error)
-            axis.step(x[front], error[front], where="post", color=colour, linewidth=1.2)
-            axis.scatter(x[front], error[front], s=26, color=colour, label=label if panel == 0 else None,
-                         edgecolors="black", linewidths=0.4, zorder=3)
-    for panel, (axis, resource) in enumerate(zip(axes, ("pmu", "model_size", "macs"))):
+            x, error = np.maximum(values[:, panel + 1], 1.0), values[:, 0]
+            axis.scatter(x, error, s=12, color=colour, alpha=0.35, linewidths=0,
+                         label=f"{label}: all trained ({len(ok)})" if panel == 0 else None)
+            axis.scatter(x[on_front], error[on_front], s=30, color=colour, edgecolors="black", linewidths=0.5,
+                         zorder=3, label=front_label(label, int(on_front.sum())) if panel == 0 else None)
+    for axis, (resource, axis_label, name, write) in zip(axes, PANELS):
         axis.set_xscale("log")
-        axis.set_xlabel(RESOURCE_LABELS[resource])
+        axis.set_xlabel(axis_label)
         axis.grid(True, which="both", alpha=0.25)
         if bounds is not None:
-            limit = bounds.as_tuple()[panel + 1]
+            limit = bounds.as_dict()[resource]
             if limit is not None:
-                axis.axvline(limit, color="grey", linestyle="--", linewidth=1)
+                axis.axvline(limit, color="grey", linestyle="--", linewidth=1, label=f"{name} bound {write(limit)}")
             if bounds.error is not None:
-                axis.axhline(bounds.error, color="grey", linestyle="--", linewidth=1)
+                axis.axhline(bounds.error, color="dimgrey", linestyle=":", linewidth=1,
+                             label=f"error bound {bounds.error:g}")
+        axis.legend(loc="upper right", fontsize=7)
     axes[0].set_ylabel("validation error")
-    axes[0].legend(loc="upper right", fontsize=8)
     if title:
         figure.suptitle(title)
     figure.tight_layout()
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
+    return figure
+
+
+def plot_fronts(groups: Mapping[str, Sequence[EvaluatedCandidate]], bounds: Bounds | None,
+                front: Sequence[tuple[str, EvaluatedCandidate]], path: str, title: str = "") -> None:
+    """Write :func:`draw_fronts` as a PNG to ``path``."""
+    figure = draw_fronts(groups, bounds, front, title)
+    import matplotlib.pyplot as plt  # after draw_fronts chose the Agg backend
+
+    try:
+        figure.savefig(path, dpi=120)
+    finally:
+        plt.close(figure)

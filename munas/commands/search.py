@@ -5,7 +5,7 @@ from __future__ import annotations
 import signal
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.text import Text
 
 from munas.commands.output import console
@@ -58,7 +58,7 @@ class RichReporter:
         self.live = live
         self._progress = Progress(BarColumn(bar_width=20), MofNCompleteColumn(), TextColumn("{task.fields[stats]}"),
                                   console=console, transient=False, disable=not live)
-        self._task = None
+        self._task: TaskID | None = None
         self._best_id: int | None = None
 
     def start(self, config: SearchConfig, stats: SearchStats) -> None:
@@ -90,6 +90,7 @@ class RichReporter:
                 f"PMU {format_bytes(c.pmu)}, size {format_bytes(c.model_size)}, MACs {format_count(c.macs)}")
         elif not evaluated.ok:
             self._progress.console.print(f"  candidate #{evaluated.id} {evaluated.status}: {evaluated.message}")
+        assert self._task is not None  # start() ran
         self._progress.update(self._task, completed=stats.done, stats=stats_line(stats))
 
     def stop(self) -> None:
@@ -158,11 +159,12 @@ def search_command(
     ok = [c for c in result.candidates if c.ok]
     feasible = [c for c in ok if bounds.within(c.objectives)]
     front = pareto_front(result.candidates, bounds, within_bounds=bool(feasible))
+    rows = [(config.run, c) for c in front]
     if ok:
-        plot_fronts({config.run: result.candidates}, bounds, str(result.run.plot_path),
+        plot_fronts({config.run: result.candidates}, bounds, rows, str(result.run.plot_path),
                     title=f"{config.dataset}: validation error vs resources ({config.run})")
         what = "within bounds" if feasible else "none within bounds, all candidates"
-        console.print(front_table([(config.run, c) for c in front], bounds, show_run=False,
+        console.print(front_table(rows, bounds, show_run=False,
                                   title=f"Pareto front ({what}): {len(front)} of {len(result.candidates)} candidates"))
         console.print(ERROR_NOTE)
         console.print(f"hypervolume {result.stats.hypervolume:.4f} ({HYPERVOLUME_NOTE})")
