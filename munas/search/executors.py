@@ -149,14 +149,17 @@ class ProcessExecutor(Executor):
 
 
 def check_ray_address(address: str | None, timeout: float = 5.0) -> None:
-    """Fail at once, with the clear error, when an explicit ``HOST:PORT`` does not answer.
+    """Fail at once, with the clear error, when the Ray head to join does not answer.
 
     Given an address where nothing listens, Ray neither raises nor returns: it retries the
     connection to the cluster's GCS for minutes and may end the process with SIGTERM (exit
-    status 15, no message). A plain TCP connection tells within ``timeout`` seconds.
-    ``auto`` (find the local cluster) and no address (start one) are left to Ray, which
-    raises for them.
+    status 15, no message). A plain TCP connection tells within ``timeout`` seconds. Without
+    an address or with ``auto``, the head is the one Ray would join (``$RAY_ADDRESS``, or the
+    cluster last started on this machine, which may have died since); when there is none, Ray
+    starts a local cluster or raises its own clear error, and nothing is probed.
     """
+    if address is None or address == "auto":
+        address = _address_ray_would_join(address)
     if address is None or address in ("auto", "local"):
         return
     host, _, port = address.removeprefix("ray://").rpartition(":")
@@ -167,6 +170,16 @@ def check_ray_address(address: str | None, timeout: float = 5.0) -> None:
     except OSError as error:
         raise UserError(f"cannot reach the Ray cluster at {address!r} ({error.strerror or error}); start it with "
                         "`ray start --head` or use --address auto") from None
+
+
+def _address_ray_would_join(address: str | None) -> str | None:
+    try:  # Ray's own lookup (a private helper: if it moved, Ray's own connection errors remain)
+        from ray._private.services import get_ray_address_from_environment
+
+        found = get_ray_address_from_environment(address, None)  # type: ignore[arg-type]  # None is documented
+    except Exception:  # no cluster for "auto": ray.init raises its own clear ConnectionError
+        return None
+    return found if isinstance(found, str) else None
 
 
 @register_executor("ray")

@@ -38,3 +38,12 @@ def test_a_search_that_cannot_reach_its_cluster_leaves_no_run_behind(tmp_path):
     assert not (tmp_path / "nowhere").exists()  # the name is free: the same search may start again
     with pytest.raises(UserError, match="cannot reach the Ray cluster"):
         run_search(options, runs_root=tmp_path)
+
+
+@pytest.mark.parametrize("address", [None, "auto"])
+def test_the_cluster_ray_would_join_by_itself_is_checked_too(monkeypatch, address):
+    """$RAY_ADDRESS (or the last cluster started here) may name a head that has died since."""
+    pytest.importorskip("ray")
+    monkeypatch.setenv("RAY_ADDRESS", f"127.0.0.1:{_port_where_nothing_listens()}")
+    with pytest.raises(UserError, match=r"cannot reach the Ray cluster at '127\.0\.0\.1:\d+'"):
+        check_ray_address(address)

@@ -182,6 +182,7 @@ class InterruptAfter:
         pass
 
 
+@pytest.mark.slow
 def test_a_resumed_gnn_search_reproduces_the_uninterrupted_one(tmp_path, monkeypatch):
     """The surrogate first fits at 10 results: stopped at 11, the resumed run must rebuild the
     predictor (the fit at 10 with the same RNG stream) to screen candidates 11..13 as the
