@@ -31,8 +31,10 @@ def _duration(seconds: float | None) -> str:
 def stats_line(stats: SearchStats) -> str:
     best = "-" if stats.best is None else f"{stats.best.val_error:.4f}"
     per = stats.seconds_per_candidate
-    return (f"best {best} · feasible {stats.feasible} · HV {stats.hypervolume:.3f} · "
-            f"{'-' if per is None else f'{per:.1f}'}s/cand · ETA {_duration(stats.eta_seconds)}")
+    stopped = f" · stopped {stats.stopped}" if stats.stopped else ""
+    return (f"best {best} · feasible {stats.feasible}{stopped} · HV {stats.hypervolume:.3f} · "
+            f"trained {_duration(stats.train_seconds)} · {'-' if per is None else f'{per:.1f}'}s/cand · "
+            f"ETA {_duration(stats.eta_seconds)}")
 
 
 def candidate_line(c: EvaluatedCandidate, stats: SearchStats) -> str:
@@ -65,6 +67,7 @@ class RichReporter:
         console.print(f"run [bold]{config.run}[/]: {config.dataset}, budget {config.budget}, population "
                       f"{config.population}, sample {config.sample}, {config.train_config['epochs']} epochs, "
                       f"pruning {'on' if config.pruning else 'off'}, surrogate {config.surrogate}, "
+                      f"fidelity {config.fidelity}, "
                       f"executor {config.executor} ({config.workers} worker(s))")
         console.print(f"bounds: {describe_bounds(config.bounds)} ({config.accounting} accounting)")
         unverified = load_cached_dataset(config.dataset, config.data_dir).unverified  # loaded once, by the search
@@ -134,6 +137,13 @@ def search_command(
     surrogate_init: str | None = typer.Option(
         None, "--surrogate-init",
         help="Start the surrogate from a saved one (train-surrogate --out)."),
+    fidelity: str | None = typer.Option(
+        None, "--fidelity",
+        help="full (default, μNAS: every chosen child trains in full) or multi (a quarter of the epochs first; "
+        "only children a learning-curve model finds promising train on)."),
+    proxies: bool | None = typer.Option(
+        None, "--proxies/--no-proxies",
+        help="Zero-cost proxies at initialisation for the predictor (default: on with a --surrogate predictor)."),
     accounting: str | None = typer.Option(
         None, "--accounting",
         help="tflm (default, int8 deployment) or munas (paper)."),
@@ -152,7 +162,7 @@ def search_command(
         macs=given.get("macs"), no_bound=frozenset(dropped), budget=budget, epochs=epochs, pruning=pruning, seed=seed,
         population=population, sample=sample, initial_population=initial_population, accounting=accounting,
         surrogate=surrogate, screen=screen, executor=executor, workers=workers, address=address, data_dir=data_dir,
-        reference_selection=reference_selection, surrogate_init=surrogate_init,
+        reference_selection=reference_selection, surrogate_init=surrogate_init, fidelity=fidelity, proxies=proxies,
     )
     result = run_search(options, resume=resume, reporter=RichReporter(live=console.is_terminal), runs_root=runs_dir)
     config, bounds = result.config, result.config.bounds

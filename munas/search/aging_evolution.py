@@ -75,7 +75,9 @@ class AgingEvolution:
 
     def __init__(self, config: SearchConfig, input_shape: tuple[int, int, int], num_classes: int,
                  screener: Screener, rng: np.random.Generator, random_architecture: RandomArchitecture,
-                 random_child: Morph) -> None:
+                 random_child: Morph, annotate: Callable[[Candidate], None] | None = None) -> None:
+        """``annotate`` is called on every proposed candidate before the screener sees it (the
+        loop measures zero-cost proxies there); it must not draw from ``rng``."""
         self.config = config
         self.input_shape = input_shape
         self.num_classes = num_classes
@@ -83,6 +85,7 @@ class AgingEvolution:
         self.rng = rng
         self._random_architecture = random_architecture
         self._random_child = random_child
+        self._annotate = annotate
         self.history: list[EvaluatedCandidate] = []
         self.population: deque[EvaluatedCandidate] = deque()
         self.next_id = 0
@@ -129,7 +132,10 @@ class AgingEvolution:
 
     def _candidate(self, architecture: Architecture, sparsity: float | None, parent_id: int | None = None) -> Candidate:
         resources = compute_resources(pruned_shape(architecture, sparsity), self.config.accounting)
-        return Candidate(architecture, sparsity, resources, parent_id=parent_id)
+        candidate = Candidate(architecture, sparsity, resources, parent_id=parent_id)
+        if self._annotate is not None:
+            self._annotate(candidate)
+        return candidate
 
     def _random_candidate(self) -> Candidate:
         architecture = self._random_architecture(self.input_shape, self.num_classes, self.rng)

@@ -6,7 +6,8 @@ Objectives are always the 4-tuple ``(val_error, pmu, model_size, macs)`` in this
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from collections.abc import Mapping
+from dataclasses import KW_ONLY, dataclass, field, fields
 
 from munas.resources import Resources
 from munas.space.architecture import Architecture
@@ -35,6 +36,8 @@ class Candidate:
     parent_id: int | None = None
     predicted_error: float | None = None
     predicted_error_std: float | None = None
+    proxies: Mapping[str, float] | None = None
+    """Zero-cost proxies at initialisation (:mod:`munas.training.proxies`), when the search computes them."""
 
 
 @dataclass(frozen=True)
@@ -42,8 +45,11 @@ class Measurement:
     """What training one candidate measured, on whichever worker trained it.
 
     ``pmu``/``model_size``/``macs`` are the resources of the *pruned* architecture under the
-    run's accounting profile. ``status`` is ``ok``, ``nan_loss`` or ``failed``; only ``ok``
-    candidates have errors and resources.
+    run's accounting profile. ``status`` is ``ok``, ``nan_loss`` or ``failed``, or ``stopped``
+    (multi-fidelity: its rung was not promoted); only ``ok`` candidates have errors and resources.
+    ``train_seconds`` is all the training the candidate cost, its rung included; ``rung_seconds``
+    the rung's part (None for a single-fidelity training). ``curve`` is the validation error
+    after each epoch trained.
     """
 
     status: str
@@ -58,6 +64,9 @@ class Measurement:
     train_seconds: float
     epochs: int | None
     finished_at: str
+    _: KW_ONLY
+    curve: tuple[float, ...] = ()
+    rung_seconds: float | None = None
 
 
 @dataclass(frozen=True)
@@ -73,15 +82,20 @@ class EvaluatedCandidate(Measurement):
     predicted_error: float | None
     predicted_error_std: float | None
     submitted_at: str
+    _: KW_ONLY
+    proxies: Mapping[str, float] | None = field(default=None, compare=False)
+    estimated_error: float | None = None
+    """``stopped`` only: the final validation error its rung predicted (what the predictor learns)."""
 
     @classmethod
     def from_proposal(cls, candidate_id: int, proposal: Candidate, submitted_at: str,
-                      measurement: Measurement) -> EvaluatedCandidate:
+                      measurement: Measurement, estimated_error: float | None = None) -> EvaluatedCandidate:
         """The record of ``proposal`` trained as ``candidate_id``: every measured field carries over."""
         measured = {f.name: getattr(measurement, f.name) for f in fields(Measurement)}
         return cls(id=candidate_id, parent_id=proposal.parent_id, architecture=proposal.architecture,
                    sparsity=proposal.sparsity, predicted_error=proposal.predicted_error,
-                   predicted_error_std=proposal.predicted_error_std, submitted_at=submitted_at, **measured)
+                   predicted_error_std=proposal.predicted_error_std, submitted_at=submitted_at,
+                   proxies=proposal.proxies, estimated_error=estimated_error, **measured)
 
     @property
     def ok(self) -> bool:

@@ -60,6 +60,11 @@ class SearchConfig:
     address: str | None = None
     data_dir: str | None = None
     version: int = field(default=1)
+    fidelity: str = "full"
+    """``full`` (μNAS: every chosen child trains the whole schedule) or ``multi`` (a rung first,
+    then promoted or stopped: :mod:`munas.search.fidelity`)."""
+    proxies: bool = False
+    """Compute zero-cost proxies for every proposed child (:mod:`munas.training.proxies`) for the predictor."""
 
     def to_dict(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)
@@ -165,6 +170,8 @@ class SearchOptions:
     reference_selection: bool | None = None
     """Parent selection exactly as the μNAS reference: tournament with replacement, λ ~ U(0, 1)."""
     surrogate_init: str | None = None
+    fidelity: str | None = None
+    proxies: bool | None = None
 
 
 def train_config_object(dataset: str, epochs: int | None) -> TrainConfig:
@@ -204,7 +211,8 @@ def _bounds(options: SearchOptions, base: Bounds) -> Bounds:
             values[key] = None
     bounds = Bounds.from_dict(values)
     if not bounds.active:
-        raise UserError("every bound is none; keep at least one of --error/--pmu/--size/--macs so the search has an objective")
+        raise UserError("every bound is none; keep at least one of --error/--pmu/--size/--macs so the search has "
+                        "an objective")
     return bounds
 
 
@@ -222,7 +230,8 @@ def new_config(options: SearchOptions, run: str) -> SearchConfig:
                         ("initial-population", initial)):
         _positive(name, value)
     if sample > population:
-        raise UserError(f"--sample ({sample}) cannot exceed --population ({population}); the tournament draws distinct members")
+        raise UserError(f"--sample ({sample}) cannot exceed --population ({population}); the tournament draws "
+                        "distinct members")
     epochs = options.epochs if options.epochs is not None else size.epochs
     if epochs is not None:
         _positive("epochs", epochs)
@@ -246,15 +255,29 @@ def new_config(options: SearchOptions, run: str) -> SearchConfig:
     workers = options.workers if options.workers is not None else 1
     check_executor(executor, workers)
     reference = bool(options.reference_selection)
+    fidelity = options.fidelity or "full"
+    train_config = training_config(dataset, epochs)
+    check_fidelity(fidelity, train_config["epochs"])
     return SearchConfig(
+        fidelity=fidelity, proxies=surrogate != "none" if options.proxies is None else options.proxies,
         lambda_floor=0.0 if reference else DEFAULT_LAMBDA_FLOOR, tournament_with_replacement=reference,
         surrogate_init=None if options.surrogate_init is None else str(Path(options.surrogate_init).resolve()),
         run=run, dataset=dataset, bounds=_bounds(options, defaults.bounds_for(pruning)), budget=budget,
         population=population, sample=sample, initial_population=initial, seed=options.seed or 0,
         epochs=epochs, pruning=pruning, accounting=accounting, surrogate=surrogate, screen=screen,
-        train_config=training_config(dataset, epochs), executor=executor, workers=workers,
+        train_config=train_config, executor=executor, workers=workers,
         address=options.address, data_dir=options.data_dir,
     )
+
+
+def check_fidelity(fidelity: str, epochs: int) -> None:
+    """``--fidelity`` must name a known mode; ``multi`` needs room for a rung and its continuation."""
+    from munas.search.fidelity import FIDELITIES, rung_epochs
+
+    if fidelity not in FIDELITIES:
+        raise UserError(f"unknown --fidelity {fidelity!r}; choose one of {', '.join(FIDELITIES)}")
+    if fidelity == "multi":
+        rung_epochs(epochs)
 
 
 _OPTION_NAMES = {"model_size": "size", "initial_population": "initial-population"}
@@ -271,7 +294,8 @@ def resumed_config(stored: SearchConfig, options: SearchOptions) -> SearchConfig
         raise UserError(f"run {stored.run!r} was started with --surrogate-init {stored.surrogate_init}; resume it "
                         "without that option, or start a new --run")
     for name in ("dataset", "budget", "epochs", "pruning", "seed", "population", "sample", "initial_population",
-                 "accounting", "surrogate", "screen", "executor", "workers", "address", "data_dir"):
+                 "accounting", "surrogate", "screen", "executor", "workers", "address", "data_dir", "fidelity",
+                 "proxies"):
         value = getattr(options, name)
         if value is None or value == getattr(stored, name):
             continue

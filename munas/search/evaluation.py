@@ -37,13 +37,20 @@ class EvaluationJob:
     """The trainer's ``TrainConfig`` (a picklable dataclass)."""
     seed: int
     accounting: str
+    stop_after: int | None = None
+    """Multi-fidelity rung: train only this many epochs of the full schedule (outcome status ``rung``)."""
+    resume_state: bytes | None = None
+    """Continue a promoted rung from the state its outcome carried, instead of from scratch."""
 
 
 @dataclass(frozen=True)
 class EvaluationOutcome(Measurement):
-    """What a worker measured for the job of ``candidate_id``."""
+    """What a worker measured for the job of ``candidate_id``. A rung's outcome has status
+    ``rung`` and carries the trainer's serialised state, for the driver to store and hand to the
+    continuation job if it promotes the candidate."""
 
     candidate_id: int
+    rung_state: bytes | None = field(default=None, kw_only=True, repr=False)
     weights: bytes | None = field(default=None, kw_only=True, repr=False)
     """``torch.save`` bytes of the pruned network's weights (``ok`` only), for the run store;
     bytes, so they cross process pools and Ray as they are, and never enter the search's memory."""
@@ -73,7 +80,7 @@ def evaluate(job: EvaluationJob, device: str | None = None) -> EvaluationOutcome
     try:
         dataset = load_cached_dataset(job.dataset, job.data_dir)
         result = train_candidate(job.architecture, dataset, job.train_config, sparsity=job.sparsity, seed=job.seed,
-                                 device=device)
+                                 device=device, stop_after=job.stop_after, resume=job.resume_state)
     except Exception as error:
         last = traceback.format_exception_only(type(error), error)[-1].strip()
         return EvaluationOutcome(
@@ -94,6 +101,7 @@ def evaluate(job: EvaluationJob, device: str | None = None) -> EvaluationOutcome
         model_size=None if resources is None else resources.model_size,
         macs=None if resources is None else resources.macs,
         train_seconds=float(result.train_seconds), epochs=result.epochs, finished_at=now_iso(),
+        curve=tuple(1.0 - accuracy for accuracy in result.val_accuracies), rung_state=result.state,
         weights=weights_to_bytes(result.weights) if result.status == "ok" and result.weights is not None else None,
     )
 

@@ -33,6 +33,8 @@ evaluation in large no-grad batches.
 
 from __future__ import annotations
 
+import dataclasses
+import io
 import math
 import time
 from collections.abc import Callable
@@ -49,7 +51,7 @@ from munas.training.augmentation import augment, is_identity
 from munas.training.device import cpu_threads, resolve_device, training_dtype
 from munas.training.model import BN_MOMENTUM, GraphNetwork, build_network
 from munas.training.presets import TrainConfig
-from munas.training.pruning import prune_network, ramp_sparsity, update_masks
+from munas.training.pruning import masks_from_keep, prune_network, ramp_sparsity, update_masks
 from munas.training.quantization import quantize_network
 
 EVAL_BATCH = 1024
@@ -61,7 +63,7 @@ EpochCallback = Callable[[int, int, float], None]
 @dataclass
 class TrainResult:
     status: str
-    """``ok``, ``nan_loss`` or ``failed``."""
+    """``ok``, ``nan_loss`` or ``failed``; ``rung`` when stopped after ``stop_after`` epochs."""
     message: str = ""
     val_error: float | None = None
     test_error: float | None = None
@@ -76,6 +78,41 @@ class TrainResult:
     val_accuracies: list[float] = field(default_factory=list)
     weights: dict[str, torch.Tensor] | None = field(default=None, repr=False)
     """``state_dict`` of the pruned float network (on the CPU)."""
+    state: bytes | None = field(default=None, repr=False)
+    """Status ``rung`` only: the serialised :class:`TrainingState` that ``resume`` continues from."""
+
+
+@dataclass
+class TrainingState:
+    """Everything the training loop holds between two epochs, so that a training stopped after
+    a rung continues on another worker exactly as if it had not stopped (multi-fidelity search).
+
+    It travels as bytes (:meth:`to_bytes`: ``torch.save`` of tensors and plain values), from the
+    worker that trained the rung to the driver, into the run store, and to the worker that
+    continues; :meth:`from_bytes` reads it with ``weights_only=True``, so it can never run code.
+    """
+
+    epochs_done: int
+    network: dict[str, torch.Tensor]
+    optimizer: dict
+    steps: int
+    generator: torch.Tensor
+    torch_rng: torch.Tensor
+    cuda_rng: torch.Tensor | None
+    best_accuracy: float
+    best_state: dict[str, torch.Tensor] | None
+    best_keep: dict[int, torch.Tensor] | None
+    keep: dict[int, torch.Tensor] | None
+    val_accuracies: list[float]
+
+    def to_bytes(self) -> bytes:
+        buffer = io.BytesIO()
+        torch.save(dataclasses.asdict(self), buffer)
+        return buffer.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> TrainingState:
+        return cls(**torch.load(io.BytesIO(data), map_location="cpu", weights_only=True))
 
 
 class NonFiniteLoss(Exception):
@@ -172,16 +209,26 @@ def train_candidate(
     device: str | torch.device | None = None,
     on_epoch: EpochCallback | None = None,
     threads: int | None = None,
+    stop_after: int | None = None,
+    resume: bytes | None = None,
 ) -> TrainResult:
     """Train (and prune to ``sparsity``) one architecture on ``dataset``; never raises.
 
     ``sparsity`` None or 0 trains dense. ``device`` None picks CUDA when available.
     ``threads``: CPU intra-op threads (default :data:`munas.training.device.DEFAULT_CPU_THREADS`).
+
+    Multi-fidelity: ``stop_after`` < ``config.epochs`` trains only that many epochs of the full
+    schedule (same learning rates, same pruning ramp: the rung is a prefix of the full training)
+    and returns status ``rung`` with the validation curve and the serialised state in
+    ``state``; ``resume`` (such a state) continues that training from where it stopped. A
+    continued training ends exactly as an uninterrupted one; only the physical removal of
+    pruned channels, the test and the int8 evaluation are left for the end.
     """
     started = time.perf_counter()
     try:
         with cpu_threads(threads):
-            result = _train(architecture, dataset, config, sparsity, seed, resolve_device(device), on_epoch)
+            result = _train(architecture, dataset, config, sparsity, seed, resolve_device(device), on_epoch,
+                            stop_after, None if resume is None else TrainingState.from_bytes(resume))
     except NonFiniteLoss as error:
         result = TrainResult(status="nan_loss", message=str(error))
     except Exception as error:  # a failed candidate must not end a search
@@ -202,7 +249,8 @@ def _check_inputs(architecture: Architecture, dataset: Dataset, sparsity: float 
 
 
 def _train(architecture: Architecture, dataset: Dataset, config: TrainConfig, sparsity: float | None, seed: int,
-           device: torch.device, on_epoch: EpochCallback | None) -> TrainResult:
+           device: torch.device, on_epoch: EpochCallback | None, stop_after: int | None = None,
+           resume: TrainingState | None = None) -> TrainResult:
     config.validate()
     _check_inputs(architecture, dataset, sparsity)
     torch.manual_seed(seed)  # initial weights and dropout; shuffling and augmentation use `generator`
@@ -222,10 +270,29 @@ def _train(architecture: Architecture, dataset: Dataset, config: TrainConfig, sp
     plan = channel_groups(network.graph) if pruning else None
     ramp_end = config.prune_finish_epoch - 1  # 0-based epoch from which the sparsity is final
     first_counted = ramp_end if pruning else 0
-    best_accuracy, best_state, best_keep, keep = -1.0, None, None, None
-    val_accuracies = []
+    best_accuracy: float = -1.0
+    best_state: dict[str, torch.Tensor] | None = None
+    best_keep: dict[int, torch.Tensor] | None = None
+    keep: dict[int, torch.Tensor] | None = None
+    val_accuracies: list[float] = []
+    first_epoch = 0
+    if resume is not None:
+        network.load_state_dict(resume.network)
+        optimisation.optimizer.load_state_dict(resume.optimizer)
+        optimisation.steps = resume.steps
+        generator.set_state(resume.generator)
+        torch.set_rng_state(resume.torch_rng)
+        if resume.cuda_rng is not None and device.type == "cuda":
+            torch.cuda.set_rng_state(resume.cuda_rng, device)
+        best_accuracy, best_state, best_keep, keep = resume.best_accuracy, resume.best_state, resume.best_keep, \
+            resume.keep
+        val_accuracies = list(resume.val_accuracies)
+        first_epoch = resume.epochs_done
+        if plan is not None and keep is not None:
+            network.set_masks(masks_from_keep(network, plan, {g: k.to(device) for g, k in keep.items()}))
+    last_epoch = config.epochs if stop_after is None else min(config.epochs, max(first_epoch + 1, stop_after))
 
-    for epoch in range(config.epochs):
+    for epoch in range(first_epoch, last_epoch):
         optimisation.set_lr(config.lr_at(epoch))
         ramping = pruning and config.prune_start_epoch - 1 <= epoch <= ramp_end
         current_sparsity = ramp_sparsity(sparsity, epoch, config.prune_start_epoch, config.prune_finish_epoch) \
@@ -252,6 +319,16 @@ def _train(architecture: Architecture, dataset: Dataset, config: TrainConfig, sp
         if on_epoch is not None:
             on_epoch(epoch + 1, config.epochs, val_accuracy)
 
+    if last_epoch < config.epochs:
+        state = TrainingState(
+            epochs_done=last_epoch, network=_cpu(network.state_dict()), optimizer=optimisation.optimizer.state_dict(),
+            steps=optimisation.steps, generator=generator.get_state(), torch_rng=torch.get_rng_state(),
+            cuda_rng=torch.cuda.get_rng_state(device) if device.type == "cuda" else None,
+            best_accuracy=best_accuracy, best_state=None if best_state is None else _cpu(best_state),
+            best_keep=None if best_keep is None else _cpu(best_keep), keep=None if keep is None else _cpu(keep),
+            val_accuracies=val_accuracies)
+        return TrainResult(status="rung", epochs=last_epoch, sparsity=sparsity if pruning else None,
+                           val_accuracies=val_accuracies, state=state.to_bytes())
     assert best_state is not None  # every epoch from the first counted one on can be the best
     network.load_state_dict(best_state)
     final_architecture, final_network = architecture, network
@@ -269,6 +346,11 @@ def _train(architecture: Architecture, dataset: Dataset, config: TrainConfig, sp
         sparsity=sparsity if pruning else None, val_accuracies=val_accuracies,
         weights={k: v.detach().cpu() for k, v in final_network.state_dict().items()},
     )
+
+
+def _cpu(tensors: dict) -> dict:
+    """A copy of a dict of tensors on the CPU (what a :class:`TrainingState` holds)."""
+    return {key: value.detach().cpu().clone() for key, value in tensors.items()}
 
 
 def _int8_accuracy(network: GraphNetwork, val: _Data, test: _Data, config: TrainConfig, binary: bool) -> float:
