@@ -7,6 +7,7 @@ saves it, so that a search can start with it already trained.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -50,6 +51,9 @@ def train_surrogate_command(
         raise UserError(f"only {len(samples)} successfully trained candidates in {names} (need at least {needed}); "
                         "let the search run longer or add runs with --run")
     task = samples[0].dataset
+    path = Path(out) if out else default_output(task, runs_dir)
+    if path.parent.is_dir() and not os.access(path.parent, os.W_OK):  # say so before minutes of training
+        raise UserError(f"cannot save the surrogate in {path.parent}: it is read-only; give --out FILE elsewhere")
     graphs = encode_samples(samples)
     errors = np.array([s.val_error for s in samples])
     config = TrainingConfig()
@@ -62,7 +66,6 @@ def train_surrogate_command(
         fit_task = progress.add_task("final fit on all candidates", total=config.members)
         ensemble = fit_ensemble(graphs, errors, config, rng, on_member_done=lambda _: progress.advance(fit_task))
     scores = validation.scores
-    path = Path(out) if out else default_output(task, runs_dir)
     save_ensemble(ensemble, path, metadata={
         "dataset": task, "runs": [r.name for r in runs], "candidates": len(samples), "folds": folds, "seed": seed,
         "cross_validation": scores.as_dict(), "training": config.as_dict(),

@@ -61,3 +61,20 @@ def test_trains_on_a_real_run_reports_scores_and_saves(tmp_path):
     tau = header["metadata"]["cross_validation"]["kendall_tau"]
     assert -1.0 <= tau <= 1.0 and f"{tau:.3f}" in result.output
     assert len(load_ensemble(out).members) == header["members"]
+
+
+def test_runs_on_read_only_storage_are_read_and_the_save_refused_before_training(tmp_path):
+    from munas.surrogate.samples import candidate_from_record
+
+    from ..readonly import on_read_only_storage
+
+    fixture = ROOT / "tests" / "surrogate" / "fixtures" / "digits_candidates.jsonl"
+    run = _empty_run(tmp_path, "archived")
+    with RunStore(run.database) as store:
+        for line in fixture.read_text().splitlines()[:12]:
+            store.add(candidate_from_record(json.loads(line)), {"next_id": 1})
+    result = on_read_only_storage(tmp_path, [sys.executable, str(ROOT / "cli.py"), "train-surrogate",
+                                             "--dataset", "digits", "--runs-dir", str(tmp_path)])
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip() == (f"error: cannot save the surrogate in {tmp_path}: it is read-only; "
+                                     "give --out FILE elsewhere")
