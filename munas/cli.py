@@ -14,7 +14,7 @@ import sys
 
 import typer
 
-from munas.commands import datasets, export, pareto, resources, search, train, train_surrogate
+from munas.commands import datasets, export, pareto, report, resources, search, train, train_surrogate
 from munas.commands.output import report_error
 from munas.errors import UserError
 
@@ -40,6 +40,7 @@ app.command("resources")(resources.resources_command)
 app.command("datasets")(datasets.datasets_command)
 app.command("search")(search.search_command)
 app.command("pareto")(pareto.pareto_command)
+app.command("report")(report.report_command)
 app.command("train-surrogate")(train_surrogate.train_surrogate_command)
 app.command("train")(train.train_command)
 app.command("export")(export.export_command)

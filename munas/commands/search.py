@@ -15,7 +15,7 @@ from munas.commands.units import describe_bounds, format_bytes, format_count
 from munas.search.candidates import EvaluatedCandidate
 from munas.search.config import SearchConfig, SearchOptions
 from munas.search.evaluation import load_cached_dataset
-from munas.search.loop import SearchStats, run_search
+from munas.search.loop import Reporter, SearchStats, run_search
 from munas.search.pareto import pareto_front
 
 
@@ -154,6 +154,9 @@ def search_command(
     reference_selection: bool | None = typer.Option(
         None, "--reference-selection", help="Select parents exactly as the μNAS reference (tournament with "
         "replacement, no floor on the fitness weights) instead of distinct members and λ ≥ 0.05."),
+    report: bool = typer.Option(
+        False, "--report", help="Rewrite runs/RUN/report.html after every finished candidate (open it in a "
+        "browser: it reloads itself while the search runs)."),
 ) -> None:
     """Search the most accurate CNN within the memory/size/MACs bounds (μNAS aging evolution)."""
     given, dropped = bound_overrides(error, pmu, size, macs)
@@ -164,7 +167,13 @@ def search_command(
         surrogate=surrogate, screen=screen, executor=executor, workers=workers, address=address, data_dir=data_dir,
         reference_selection=reference_selection, surrogate_init=surrogate_init, fidelity=fidelity, proxies=proxies,
     )
-    result = run_search(options, resume=resume, reporter=RichReporter(live=console.is_terminal), runs_root=runs_dir)
+    reporter: Reporter = RichReporter(live=console.is_terminal)
+    if report:
+        from munas.report.live import LiveReport, Reporters  # plotly loads only for --report
+
+        page = LiveReport(runs_dir)
+        reporter = Reporters([reporter, page])
+    result = run_search(options, resume=resume, reporter=reporter, runs_root=runs_dir)
     config, bounds = result.config, result.config.bounds
     ok = [c for c in result.candidates if c.ok]
     feasible = [c for c in ok if bounds.within(c.objectives)]
@@ -180,6 +189,8 @@ def search_command(
         console.print(f"hypervolume {result.stats.hypervolume:.4f} ({HYPERVOLUME_NOTE})")
         console.print(f"plot: {result.run.plot_path}")
     console.print(f"run directory: {result.run.path}")
+    if report:
+        console.print(f"report: {page.path}")
     if result.interrupted_by is not None:
         name = signal.Signals(result.interrupted_by).name
         console.print(f"interrupted by {name} after {len(result.candidates)} of {config.budget} candidates; "

@@ -15,7 +15,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "spec_example1.json"
-HEAVY = {"torch", "torch_geometric", "ray", "matplotlib", "sklearn", "pymoo"}
+HEAVY = {"torch", "torch_geometric", "ray", "matplotlib", "sklearn", "pymoo", "plotly"}
 
 
 def imported_packages(*args: str) -> set[str]:
