@@ -1,9 +1,13 @@
-"""Does screening make the search cheaper? Hypervolume against trained candidates.
+"""Does screening make the search cheaper? Hypervolume against candidates and training-seconds.
 
 For each data set and seed, runs the same search once per ``--surrogates`` method with the
-same budget of trainings: by default ``--surrogate none`` (plain μNAS) and ``--surrogate gnn``
-(K children per step, the GNN predictor picks the one to train); any other predictor
-(``rf``, ``mlp``) can be compared the same way. After every trained candidate, the
+same budget of candidates: by default ``none`` (plain μNAS), ``gnn`` (K children per step,
+the GNN predictor picks the one to train) and ``gnn:multi`` (the same with ``--fidelity
+multi``: a quarter-epoch rung first, only promoted children train on; a stopped child counts
+as a candidate but costs only its rung); any other predictor (``rf``, ``mlp``, ``NAME:multi``)
+can be compared the same way. Cost is counted in training-seconds too: the table gives the
+median training-seconds each method needs to reach plain μNAS's final median hypervolume, and
+that as a fraction of plain μNAS's training-seconds. After every stored candidate, the
 hypervolume of the candidates so far (normalised by the bounds,
 :func:`munas.search.pareto.hypervolume`) is recorded; the curves are summarised by their
 median over seeds. Reported: the median hypervolume at 25/50/75/100 % of the budget, how
@@ -29,13 +33,15 @@ ramp squeezed into 3 epochs ruins most candidates, hence ``--no-pruning``:
 
 Runs are kept in ``<out>/runs`` and resumed if present, so an interrupted benchmark continues.
 Writes ``search.json``, ``search.md`` (table) and ``search.png`` (median curves with
-inter-quartile bands) to ``--out``.
+inter-quartile bands, against candidates and against cumulative training-seconds) to ``--out``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -69,6 +75,23 @@ def hypervolume_curve(candidates: list[EvaluatedCandidate], bounds: Bounds) -> n
     return curve
 
 
+def seconds_curve(candidates: list[EvaluatedCandidate]) -> np.ndarray:
+    """Cumulative training-seconds after each stored candidate (rungs and stopped children included)."""
+    return np.cumsum([c.train_seconds for c in candidates])
+
+
+def hypervolume_at_seconds(curve: Sequence[float], seconds: Sequence[float], grid: np.ndarray) -> np.ndarray:
+    """The step function "hypervolume reached after s training-seconds" sampled on ``grid``."""
+    index = np.searchsorted(np.asarray(seconds), grid, side="right") - 1
+    return np.where(index >= 0, np.asarray(curve)[np.clip(index, 0, None)], 0.0)
+
+
+def split_method(method: str) -> tuple[str, str]:
+    """``gnn:multi`` -> (``gnn``, ``multi``); a bare surrogate name trains at full fidelity."""
+    surrogate, _, fidelity = method.partition(":")
+    return surrogate, fidelity or "full"
+
+
 def subset_dataset(name: str, train: int, test: int, data_dir: str | None, folder: Path) -> Path:
     """Write stratified subsets of ``name``'s training and test splits as an ``.npz`` data set."""
     path = folder / f"{name}-{train}-{test}.npz"
@@ -91,14 +114,15 @@ def subset_dataset(name: str, train: int, test: int, data_dir: str | None, folde
 
 
 def run_one(args: argparse.Namespace, dataset: str, method: str, seed: int) -> dict:
-    name = f"{dataset}-{method}-s{seed}"
+    surrogate, fidelity = split_method(method)
+    name = f"{dataset}-{surrogate}{'' if fidelity == 'full' else '-' + fidelity}-s{seed}"
     runs = args.out / "runs"
     resume = RunDirectory(name, runs).exists()
     source = args.sources.get(dataset, dataset)
     options = SearchOptions(
         run=name, dataset=source, error=args.error, pruning=not args.no_pruning, budget=args.budget,
-        epochs=args.epochs, seed=seed, surrogate=method,
-        screen=None if method == "none" else args.screen, population=args.population, sample=args.sample,
+        epochs=args.epochs, seed=seed, surrogate=surrogate, fidelity=fidelity,
+        screen=None if surrogate == "none" else args.screen, population=args.population, sample=args.sample,
         initial_population=args.initial_population, executor=args.executor, workers=args.workers,
         data_dir=None if source != dataset else args.data_dir,
     )
@@ -111,7 +135,9 @@ def run_one(args: argparse.Namespace, dataset: str, method: str, seed: int) -> d
     audit = prediction_audit(candidates)
     within = sum(c.ok and result.config.bounds.within(c.objectives) for c in candidates)
     return {"dataset": dataset, "method": method, "seed": seed, "curve": curve.tolist(), "within_bounds": within,
+            "seconds": seconds_curve(candidates).tolist(),
             "train_seconds": float(sum(c.train_seconds for c in candidates)), "screened": audit[0] if audit else 0,
+            "stopped": sum(c.status == "stopped" for c in candidates),
             "live_kendall_tau": audit[1].kendall_tau if audit else None}
 
 
@@ -132,12 +158,29 @@ def summarise(results: list[dict], budget: int) -> list[dict]:
                    "train_hours": sum(r["train_seconds"] for r in runs) / 3600,
                    "within_bounds_median": float(np.median([r["within_bounds"] for r in runs])),
                    "live_kendall_tau_median": float(np.median(taus)) if taus else None}
+            row["stopped_median"] = float(np.median([r["stopped"] for r in runs]))
+            row["train_seconds_median"] = float(np.median([r["train_seconds"] for r in runs]))
             if "none" in medians:
                 target = medians["none"][-1]
                 reached = np.flatnonzero(median >= target - 1e-12)
                 row["trainings_to_plain_final_hv"] = int(reached[0]) + 1 if len(reached) and target > 0 else None
+                row["seconds_to_plain_final_hv"] = _seconds_to_reach(runs, target)
+                plain = [r["train_seconds"] for r in results if r["dataset"] == dataset and r["method"] == "none"]
+                if row["seconds_to_plain_final_hv"] is not None and target > 0:
+                    row["fraction_of_plain_seconds"] = row["seconds_to_plain_final_hv"] / float(np.median(plain))
             rows.append(row)
     return rows
+
+
+def _seconds_to_reach(runs: list[dict], target: float) -> float | None:
+    """Median over seeds of the training-seconds each run needed to reach ``target`` (a run that
+    never reaches it counts as infinite, so the median is None when half of them never do)."""
+    needed = []
+    for run in runs:
+        reached = np.flatnonzero(np.asarray(run["curve"]) >= target - 1e-12)
+        needed.append(run["seconds"][reached[0]] if len(reached) else np.inf)
+    value = float(np.median(needed))
+    return value if np.isfinite(value) else None
 
 
 def plot(results: list[dict], budget: int, path: Path) -> None:
@@ -147,23 +190,31 @@ def plot(results: list[dict], budget: int, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     datasets = sorted({r["dataset"] for r in results})
-    figure, axes = plt.subplots(1, len(datasets), figsize=(6 * len(datasets), 4.2), squeeze=False)
+    figure, axes = plt.subplots(2, len(datasets), figsize=(6 * len(datasets), 8.4), squeeze=False)
     x = np.arange(1, budget + 1)
-    for axis, dataset in zip(axes[0], datasets):
+    for column, dataset in enumerate(datasets):
+        done = [r for r in results if r["dataset"] == dataset and len(r["curve"]) == budget]
+        grid = np.linspace(0, max((r["seconds"][-1] for r in done), default=1.0), 400)
         for method in dict.fromkeys(r["method"] for r in results):
-            label = "plain μNAS (--surrogate none)" if method == "none" else f"screening (--surrogate {method})"
-            curves = [r["curve"] for r in results if r["dataset"] == dataset and r["method"] == method
-                      and len(r["curve"]) == budget]
-            if not curves:
+            surrogate, fidelity = split_method(method)
+            label = "plain μNAS (--surrogate none)" if method == "none" else f"--surrogate {surrogate}"
+            label += "" if fidelity == "full" else f" --fidelity {fidelity}"
+            runs = [r for r in done if r["method"] == method]
+            if not runs:
                 continue
-            q25, q50, q75 = np.percentile(np.array(curves), [25, 50, 75], axis=0)
-            axis.plot(x, q50, label=f"{label}, median of {len(curves)}")
-            axis.fill_between(x, q25, q75, alpha=0.2)
-        axis.set_xlabel("trained candidates")
-        axis.set_ylabel("hypervolume (normalised by the bounds)")
-        axis.set_title(dataset)
-        axis.grid(True, alpha=0.3)
-        axis.legend(fontsize=8)
+            for axis, xs, curves in (
+                    (axes[0][column], x, [r["curve"] for r in runs]),
+                    (axes[1][column], grid, [hypervolume_at_seconds(r["curve"], r["seconds"], grid) for r in runs])):
+                q25, q50, q75 = np.percentile(np.array(curves), [25, 50, 75], axis=0)
+                axis.plot(xs, q50, label=f"{label}, median of {len(curves)}")
+                axis.fill_between(xs, q25, q75, alpha=0.2)
+        for row, xlabel in enumerate(("candidates (trained or stopped)", "cumulative training-seconds")):
+            axis = axes[row][column]
+            axis.set_xlabel(xlabel)
+            axis.set_ylabel("hypervolume (normalised by the bounds)")
+            axis.set_title(dataset)
+            axis.grid(True, alpha=0.3)
+            axis.legend(fontsize=8)
     figure.tight_layout()
     figure.savefig(path, dpi=120)
 
@@ -171,11 +222,14 @@ def plot(results: list[dict], budget: int, path: Path) -> None:
 COLUMNS = {"dataset": "data set", "method": "surrogate", "seeds": "seeds", "hv_at_25%": "HV 25%",
            "hv_at_50%": "HV 50%", "hv_at_75%": "HV 75%", "hv_at_100%": "HV 100%",
            "trainings_to_plain_final_hv": "trainings to plain final HV",
-           "within_bounds_median": "trained within bounds", "live_kendall_tau_median": "live τ",
-           "train_hours": "training h"}
+           "seconds_to_plain_final_hv": "training-s to plain final HV",
+           "fraction_of_plain_seconds": "÷ plain training-s", "train_seconds_median": "training-s",
+           "stopped_median": "stopped", "within_bounds_median": "trained within bounds",
+           "live_kendall_tau_median": "live τ", "train_hours": "training h (all seeds)"}
 
 
-DECIMALS = {"within_bounds_median": 1, "train_hours": 2}
+DECIMALS = {"within_bounds_median": 1, "train_hours": 2, "seconds_to_plain_final_hv": 0, "train_seconds_median": 0,
+            "stopped_median": 1, "fraction_of_plain_seconds": 2}
 """Decimals per column (default 4: hypervolumes and τ)."""
 
 
@@ -191,8 +245,9 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1 per method")
     parser.add_argument("--budget", type=int, default=80, help="trained candidates per search")
     parser.add_argument("--epochs", type=int, default=None, help="epochs per candidate (default: preset)")
-    parser.add_argument("--surrogates", nargs="+", default=["none", "gnn"], choices=list_screeners(),
-                        help="the --surrogate of each compared search")
+    methods = list_screeners() + [f"{name}:multi" for name in list_screeners()]
+    parser.add_argument("--surrogates", nargs="+", default=["none", "gnn", "gnn:multi"], choices=methods,
+                        help="the --surrogate of each compared search; NAME:multi adds --fidelity multi")
     parser.add_argument("--screen", type=int, default=8, help="K children per step for the screened searches")
     parser.add_argument("--population", type=int, default=None)
     parser.add_argument("--sample", type=int, default=None)
@@ -222,7 +277,8 @@ def main() -> None:
     (args.out / "search.json").write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()},
                                                       "summary": summary, "runs": results}, indent=1))
     plot(results, args.budget, args.out / "search.png")
-    lines = [f"Median over {args.seeds} seeds, budget {args.budget} trainings per search", "",
+    lines = [f"Median over {args.seeds} seeds, budget {args.budget} candidates per search; `uptime` after: "
+             f"{os.getloadavg()[0]:.1f} load on {os.cpu_count()} CPUs", "",
              "| " + " | ".join(COLUMNS.values()) + " |", "|" + "---|" * len(COLUMNS)]
     lines += ["| " + " | ".join(_cell(key, row.get(key)) for key in COLUMNS) + " |" for row in summary]
     (args.out / "search.md").write_text("\n".join(lines) + "\n")

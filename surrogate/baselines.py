@@ -11,6 +11,10 @@ Spread: the random forest's is the standard deviation of its trees' predictions,
 (the forest's own prediction), large where the bootstrapped trees disagree. The MLP is a
 single network and has no spread (zeros): screening with it is greedy on its mean.
 Every fit starts afresh, with a seed drawn from the predictor's generator.
+
+When every candidate they are fitted on carries zero-cost proxies (``search`` computes them
+with a predictor, :mod:`munas.training.proxies`), the proxies are appended to the features; a
+candidate to predict that lacks them gets the fitted candidates' mean.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from torch_geometric.data import Data
 
-from munas.search.predictors import Described, Prediction, Predictor
+from munas.search.predictors import Described, Prediction, Predictor, proxy_features
 from munas.surrogate.encoding import OP_KINDS, encode
 
 
@@ -40,15 +44,26 @@ def flat_features(graph: Data) -> np.ndarray:
     return np.concatenate([graph.graph_attr.numpy()[0], counts, x.mean(axis=0), x.max(axis=0)])
 
 
-def feature_matrix(candidates: Sequence[Described]) -> np.ndarray:
-    """The flat features of the encoded candidates, one row each."""
-    return np.stack([flat_features(encode(c.architecture, c.sparsity)) for c in candidates])
+def feature_matrix(candidates: Sequence[Described], proxies: np.ndarray | None = None) -> np.ndarray:
+    """The flat features of the encoded candidates, one row each, followed by their zero-cost
+    proxies when ``proxies`` is given (the fill-in values for a candidate without them)."""
+    rows = [flat_features(encode(c.architecture, c.sparsity)) for c in candidates]
+    if proxies is not None:
+        rows = [np.concatenate([row, _or(proxy_features(c), proxies)]) for row, c in zip(rows, candidates)]
+    return np.stack(rows)
+
+
+def _or(values: np.ndarray | None, default: np.ndarray) -> np.ndarray:
+    return default if values is None or len(values) != len(default) else values
 
 
 class FlatFeaturePredictor(Predictor):
     """A scikit-learn regressor on :func:`feature_matrix`; subclasses choose the regressor."""
 
     model: RegressorMixin | None = None
+    use_proxies = True
+    """Append the candidates' zero-cost proxies to the features when every fitted one has them."""
+    _proxy_means: np.ndarray | None = None
 
     @abstractmethod
     def _regressor(self, seed: int) -> RegressorMixin:
@@ -60,15 +75,18 @@ class FlatFeaturePredictor(Predictor):
 
     def fit(self, candidates: Sequence[Described], errors: Sequence[float] | np.ndarray) -> None:
         model = self._regressor(int(self.rng.integers(2**31)))
+        proxies = [proxy_features(c) for c in candidates]
+        usable = self.use_proxies and all(p is not None for p in proxies) and len({len(p) for p in proxies}) == 1
+        self._proxy_means = np.mean(np.stack(proxies), axis=0) if usable else None  # type: ignore[arg-type]
         with warnings.catch_warnings():  # the MLP's iteration cap is deliberate (cost); its warning is noise
             warnings.simplefilter("ignore", ConvergenceWarning)
-            model.fit(feature_matrix(candidates), np.asarray(errors, dtype=float))
+            model.fit(feature_matrix(candidates, self._proxy_means), np.asarray(errors, dtype=float))
         self.model = model
 
     def predict(self, candidates: Sequence[Described]) -> Prediction:
         if self.model is None:
             raise RuntimeError(f"{type(self).__name__} has not been fitted yet")
-        features = feature_matrix(candidates)
+        features = feature_matrix(candidates, self._proxy_means)
         return Prediction(mean=np.asarray(self.model.predict(features), dtype=float), std=self._spread(features))
 
     def _spread(self, features: np.ndarray) -> np.ndarray:

@@ -13,9 +13,13 @@ Predictors are plug-ins: each is declared as an entry point of the group
 torch-geometric nor scikit-learn. A predictor is loaded when a search asks for it.
 
 A predictor reads what it needs from the candidates it is given: their ``architecture``
-and ``sparsity`` today. Signals measured later (a partial learning curve, zero-cost proxies
-at initialisation) are further attributes of the same candidates, so a predictor that uses
-them reads them there and the screener does not change.
+and ``sparsity`` always. Signals measured later are further, optional attributes of the same
+candidates, so a predictor that uses them reads them there and the screener does not change:
+``proxies`` (zero-cost proxies at initialisation, a name -> value mapping, present when the
+search computes them: :func:`proxy_features`) and, on trained candidates, ``curve`` (the
+validation error after each epoch; the multi-fidelity promotion reads it,
+:mod:`munas.search.fidelity`). A predictor must work when they are absent (candidates of
+older runs, logged samples).
 """
 
 from __future__ import annotations
@@ -43,6 +47,12 @@ class Described(Protocol):
 
     @property
     def sparsity(self) -> float | None: ...
+
+
+def proxy_features(candidate: object) -> np.ndarray | None:
+    """The candidate's zero-cost proxies in name order, or None when it has none."""
+    proxies = getattr(candidate, "proxies", None)
+    return None if not proxies else np.array([float(proxies[name]) for name in sorted(proxies)])
 
 
 @dataclass

@@ -119,7 +119,9 @@ class PredictorScreener(Screener):
     def observe(self, evaluated: Sequence[EvaluatedCandidate]) -> None:
         """Collect successful results, in order; refit when enough new ones have arrived.
 
-        Failed trainings have no error to learn from and are skipped. A candidate id seen
+        Failed trainings have no error to learn from and are skipped. A child stopped after its
+        multi-fidelity rung is learned with the final error its rung predicted
+        (``estimated_error``), so the predictor also learns where not to go. A candidate id seen
         before is ignored, so a resumed search may pass the history again without doubling it.
         The fit schedule is checked after each candidate, not once per call: a resumed search
         that passes its whole history at once replays the fits of the uninterrupted run at the
@@ -128,7 +130,7 @@ class PredictorScreener(Screener):
         uninterrupted run's. The price is the time of those fits again on ``--resume``.
         """
         for candidate in evaluated:
-            if candidate.ok and candidate.id not in self._seen:
+            if _error_to_learn(candidate) is not None and candidate.id not in self._seen:
                 self._seen.add(candidate.id)
                 self._trained.append(candidate)
                 self._fit_when_due()
@@ -138,7 +140,7 @@ class PredictorScreener(Screener):
         if count < self.min_evaluations:
             return
         if self._fitted_on == 0 or count - self._fitted_on >= self.retrain_every:
-            self.predictor.fit(self._trained, [float(c.val_error) for c in self._trained])  # type: ignore[arg-type]
+            self.predictor.fit(self._trained, [float(_error_to_learn(c)) for c in self._trained])  # type: ignore[arg-type]
             self._fitted_on = count
             self.fits += 1
 
@@ -154,6 +156,13 @@ class PredictorScreener(Screener):
             r = child.resources
             scores.append(fitness((float(error), float(r.pmu), float(r.model_size), float(r.macs))))
         return int(np.argmax(scores))
+
+
+def _error_to_learn(candidate: EvaluatedCandidate) -> float | None:
+    """The validation error of a finished candidate, or the rung's estimate for a stopped one."""
+    if candidate.ok:
+        return candidate.val_error
+    return candidate.estimated_error if candidate.status == "stopped" else None
 
 
 def list_screeners() -> list[str]:

@@ -205,3 +205,43 @@ def test_a_resumed_gnn_search_reproduces_the_uninterrupted_one(tmp_path, monkeyp
 
     assert sum(c.predicted_error is not None for c in straight) >= 3  # the surrogate did screen
     assert genotype(resumed) == genotype(straight)
+
+
+def test_a_multi_fidelity_search_resumed_after_a_promotion_continues_the_rung(tmp_path, monkeypatch):
+    """Interrupted right after a promoted rung is stored (its continuation in flight), the resumed
+    run continues that rung from its stored state, never retraining it, and ends as the
+    uninterrupted run. Promotion may stop children from 2 finished candidates on (cheap)."""
+    import os
+    import signal
+    from functools import partial
+
+    from munas.search import fidelity, loop
+
+    monkeypatch.setattr(loop, "Promotion", partial(fidelity.Promotion, min_finished=2))
+    options = dict(TINY, epochs=2, budget=6, fidelity="multi")
+    straight = run_search(SearchOptions(run="straight", **options), runs_root=tmp_path).candidates
+    promoted: list = []
+    original = RunStore.add_promoted_rung
+
+    def add_then_interrupt(store, rung, state):
+        original(store, rung, state)
+        if rung.id >= 3 and not promoted:
+            promoted.append(rung)
+            os.kill(os.getpid(), signal.SIGINT)
+
+    monkeypatch.setattr(RunStore, "add_promoted_rung", add_then_interrupt)
+    stopped = run_search(SearchOptions(run="stopped", **options), runs_root=tmp_path)
+    monkeypatch.setattr(RunStore, "add_promoted_rung", original)
+    assert stopped.interrupted_by is not None and promoted
+    resumed = run_search(SearchOptions(run="stopped"), resume=True, runs_root=tmp_path).candidates
+
+    def genotype(candidates):
+        return [(c.id, c.parent_id, c.architecture, c.sparsity, c.status, c.val_error, c.curve) for c in candidates]
+
+    assert genotype(resumed) == genotype(straight)
+    continued = next(c for c in resumed if c.id == promoted[0].id)
+    assert continued.rung_seconds == promoted[0].rung_seconds and continued.train_seconds > continued.rung_seconds
+    assert all(c.status in ("ok", "stopped") and len(c.curve) == (2 if c.ok else 1) for c in resumed)
+    assert all(c.proxies is None for c in resumed)  # no predictor, no proxies
+    with RunStore(tmp_path / "stopped" / "candidates.sqlite") as store:
+        assert store.promoted_rungs() == []

@@ -109,3 +109,21 @@ def test_fashion_mnist_subset_learns_with_augmentation():
     assert result.status == "ok", result.message
     assert 1 - result.test_error > 0.7
     assert abs(result.int8_test_error - result.test_error) < 0.03
+
+
+@pytest.mark.parametrize("sparsity", [None, 0.5])
+def test_a_rung_continued_from_its_state_ends_as_the_uninterrupted_training(digits, sparsity):
+    """Multi-fidelity: 2 of 4 epochs, then a continuation from the saved state (as another worker
+    would run it) must give the very same curve, errors and pruned network."""
+    architecture = parse_architecture(SMALL_DIGITS_CNN)
+    config = with_epochs(search_defaults("digits").preset, 4)
+    straight = train_candidate(architecture, digits, config, sparsity=sparsity, seed=2)
+    rung = train_candidate(architecture, digits, config, sparsity=sparsity, seed=2, stop_after=2)
+    assert rung.status == "rung" and rung.epochs == 2 and len(rung.val_accuracies) == 2 and rung.state
+    assert rung.test_error is None and rung.int8_test_error is None  # left for the end
+    continued = train_candidate(architecture, digits, config, sparsity=sparsity, seed=2, resume=rung.state)
+    assert continued.status == straight.status == "ok"
+    assert continued.val_accuracies == straight.val_accuracies
+    assert (continued.val_error, continued.test_error, continued.int8_test_error) == \
+        (straight.val_error, straight.test_error, straight.int8_test_error)
+    assert continued.pruned_architecture == straight.pruned_architecture
