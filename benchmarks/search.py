@@ -51,28 +51,13 @@ from munas.data import load_dataset
 from munas.data.splits import stratified_split
 from munas.search.candidates import EvaluatedCandidate
 from munas.search.config import SearchOptions
-from munas.search.fitness import Bounds
 from munas.search.loop import run_search
-from munas.search.pareto import non_dominated_mask, normalised_hypervolume
+from munas.search.pareto import hypervolume_curve
 from munas.search.run import RunDirectory
 from munas.search.screening import list_screeners
 from munas.surrogate.metrics import prediction_audit
 
 console = Console()
-
-
-def hypervolume_curve(candidates: list[EvaluatedCandidate], bounds: Bounds) -> np.ndarray:
-    """Hypervolume after each trained candidate, in completion order (only the front is kept)."""
-    front: list[np.ndarray] = []
-    curve = np.zeros(len(candidates))
-    value = 0.0
-    for i, candidate in enumerate(candidates):
-        if candidate.ok and bounds.within(candidate.objectives):
-            points = np.array(front + [np.asarray(candidate.objectives)])
-            front = list(points[non_dominated_mask(points)])
-            value = normalised_hypervolume(np.array(front), bounds)
-        curve[i] = value
-    return curve
 
 
 def seconds_curve(candidates: list[EvaluatedCandidate]) -> np.ndarray:

@@ -14,7 +14,7 @@ from rich import box
 from rich.table import Table
 
 from munas.commands.output import console, report_warning
-from munas.commands.plots import plot_fronts
+from munas.commands.plots import plot_fronts, plot_progress
 from munas.commands.units import describe_bounds, format_bytes, format_count, parse_bytes, parse_count, parse_error_rate
 from munas.errors import UserError
 from munas.search.candidates import EvaluatedCandidate
@@ -101,6 +101,11 @@ def _audit_dict(candidates: list[EvaluatedCandidate]) -> dict[str, Any] | None:
     return None if audit is None else {"screened_candidates": audit[0], **audit[1].as_dict()}
 
 
+def _progress_path(plot_path: Path) -> Path:
+    """Where the hypervolume-progress plot goes: next to the front plot."""
+    return plot_path.with_name(f"{plot_path.stem}-hypervolume{plot_path.suffix or '.png'}")
+
+
 def pareto_command(
     dataset: str | None = typer.Option(None, "--dataset", help="Every run of this data set in the runs folder."),
     run: list[str] = typer.Option([], "--run", help="A run name (repeat for several)."),
@@ -139,12 +144,17 @@ def pareto_command(
     if plotted:
         plot_path.parent.mkdir(parents=True, exist_ok=True)
         plot_fronts(groups, bounds, rows, str(plot_path), title=f"{config.dataset}: validation error vs resources")
+        if bounds.active:
+            plot_progress(groups, bounds, str(_progress_path(plot_path)),
+                          title=f"{config.dataset}: hypervolume against candidates and training-seconds")
     if as_json:
         print(json.dumps({
             "dataset": config.dataset, "accounting": config.accounting, "error": "val_error",
             "bounds": bounds.as_dict(), "within_bounds_only": within_bounds, "hypervolume": total_hv,
             "hypervolume_reference": "objectives / bounds, reference point (1, ..., 1) over the bounded objectives",
             "runs": {name: {"candidates": len(c), "hypervolume": hypervolume(c, bounds) if bounds.active else 0.0,
+                            "train_seconds": sum(x.train_seconds for x in c),
+                            "stopped": sum(x.status == "stopped" for x in c),
                             "surrogate": _audit_dict(c)} for name, c in groups.items()},
             "front": [row_dict(name, c, bounds) | {"architecture": c.architecture.to_dict(),
                                                    "pruned_architecture": c.pruned_architecture.to_dict()
@@ -164,7 +174,10 @@ def pareto_command(
     console.print(f"bounds: {describe_bounds(bounds)}  ·  {ERROR_NOTE}")
     for name, candidates in groups.items():
         run_hv = hypervolume(candidates, bounds) if bounds.active else 0.0
-        console.print(f"{name}: {len(candidates)} candidates, hypervolume {run_hv:.4f}")
+        stopped = sum(c.status == "stopped" for c in candidates)
+        note = f" ({stopped} stopped after their rung)" if stopped else ""
+        console.print(f"{name}: {len(candidates)} candidates{note}, hypervolume {run_hv:.4f}, "
+                      f"{sum(c.train_seconds for c in candidates):.0f} training-seconds")
         audit = _audit(candidates)
         if audit is not None:
             count, scores = audit
@@ -175,4 +188,4 @@ def pareto_command(
         console.print(f"all runs together: hypervolume {total_hv:.4f}")
     console.print(f"({HYPERVOLUME_NOTE})")
     if plotted:
-        console.print(f"plot: {plot_path}")
+        console.print(f"plot: {plot_path}" + (f" and {_progress_path(plot_path)}" if bounds.active else ""))

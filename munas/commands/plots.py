@@ -18,7 +18,7 @@ import numpy as np
 from munas.commands.units import format_bytes, format_count
 from munas.search.candidates import EvaluatedCandidate
 from munas.search.fitness import Bounds
-from munas.search.pareto import objective_matrix
+from munas.search.pareto import hypervolume_curve, objective_matrix
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -91,6 +91,35 @@ def plot_fronts(groups: Mapping[str, Sequence[EvaluatedCandidate]], bounds: Boun
     import matplotlib.pyplot as plt  # after draw_fronts chose the Agg backend
 
     try:
+        figure.savefig(path, dpi=120)
+    finally:
+        plt.close(figure)
+
+
+def plot_progress(groups: Mapping[str, Sequence[EvaluatedCandidate]], bounds: Bounds, path: str,
+                  title: str = "") -> None:
+    """Write a PNG of each run's hypervolume against stored candidates and against cumulative
+    training-seconds (rungs included): the second is what a search costs in compute."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
+    try:
+        for label, candidates in groups.items():
+            curve = hypervolume_curve(candidates, bounds)
+            seconds = np.cumsum([c.train_seconds for c in candidates])
+            axes[0].step(np.arange(1, len(curve) + 1), curve, where="post", label=label)
+            axes[1].step(seconds, curve, where="post", label=label)
+        for axis, xlabel in zip(axes, ("stored candidates", "cumulative training-seconds")):
+            axis.set_xlabel(xlabel)
+            axis.grid(True, alpha=0.3)
+            axis.legend(fontsize=7)
+        axes[0].set_ylabel("hypervolume (normalised by the bounds)")
+        if title:
+            figure.suptitle(title)
+        figure.tight_layout()
         figure.savefig(path, dpi=120)
     finally:
         plt.close(figure)

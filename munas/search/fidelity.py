@@ -24,7 +24,7 @@ the rung's curve extrapolated to the final error instead of ranked raw:
    tournament against that member.
 
 Until ``min_finished`` candidates have finished there is nothing to regress on and every
-child is promoted (the initial population always trains in full, as in μNAS).
+child is promoted, the first random networks included.
 """
 
 from __future__ import annotations

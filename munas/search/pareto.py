@@ -67,3 +67,21 @@ def normalised_hypervolume(objectives: np.ndarray, bounds: Bounds) -> float:
     from pymoo.indicators.hv import HV
 
     return float(HV(ref_point=np.ones(len(active)))(points))
+
+
+def hypervolume_curve(candidates: Sequence[EvaluatedCandidate], bounds: Bounds) -> np.ndarray:
+    """Hypervolume after each stored candidate, in completion order (only the front is kept).
+
+    Plotted against the candidates' cumulative ``train_seconds`` it is the search's progress per
+    unit of compute (stopped multi-fidelity children cost their rung, add nothing).
+    """
+    front: list[np.ndarray] = []
+    curve = np.zeros(len(candidates))
+    value = 0.0
+    for i, candidate in enumerate(candidates):
+        if candidate.ok and bounds.within(candidate.objectives):
+            points = np.array(front + [np.asarray(candidate.objectives)])
+            front = list(points[non_dominated_mask(points)])
+            value = normalised_hypervolume(np.array(front), bounds)
+        curve[i] = value
+    return curve

@@ -49,3 +49,20 @@ def test_a_finished_run_on_read_only_storage_is_reported_without_writing(tmp_pat
     assert "Pareto front of archived (2 of 2 candidates)" in result.stdout
     assert result.stderr.strip() == f"warning: plot not written: {run.path} is read-only; give --out FILE to write it elsewhere"
     assert sorted(p.name for p in run.path.iterdir()) == before
+
+
+def test_a_stopped_child_costs_training_seconds_and_the_progress_plot_is_written(tmp_path):
+    import dataclasses
+    import json
+
+    run = _finished_run(tmp_path, "multi")
+    stopped = dataclasses.replace(evaluated(2, status="stopped"), curve=(0.5,), rung_seconds=1.5, estimated_error=0.4)
+    with RunStore(run.database) as store:
+        store.add(stopped, {"next_id": 3})
+    result = subprocess.run([*CLI, "pareto", "--run", "multi", "--json", "--out", str(tmp_path / "front.png"),
+                             "--runs-dir", str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)["runs"]["multi"]
+    assert summary["stopped"] == 1 and summary["train_seconds"] == 4.5  # three candidates of 1.5 s each
+    assert sorted(row["id"] for row in json.loads(result.stdout)["front"]) == [0, 1]  # never the stopped one
+    assert (tmp_path / "front-hypervolume.png").stat().st_size > 0

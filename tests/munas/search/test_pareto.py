@@ -4,7 +4,13 @@ import numpy as np
 import pytest
 
 from munas.search.fitness import Bounds
-from munas.search.pareto import hypervolume, non_dominated_mask, normalised_hypervolume, pareto_front
+from munas.search.pareto import (
+    hypervolume,
+    hypervolume_curve,
+    non_dominated_mask,
+    normalised_hypervolume,
+    pareto_front,
+)
 
 from .factories import evaluated
 
@@ -69,3 +75,12 @@ def test_pareto_front_uses_validation_error_skips_failures_and_filters_bounds():
     ]
     assert [c.id for c in pareto_front(candidates)] == [2, 0, 4]
     assert [c.id for c in pareto_front(candidates, bounds, within_bounds=True)] == [0, 4]
+
+
+def test_the_hypervolume_curve_grows_with_each_feasible_candidate_and_ends_at_the_hypervolume():
+    bounds = Bounds(0.1, 4000, 10_000, 200_000)
+    candidates = [evaluated(0, (0.05, 3000, 5000, 100_000)), evaluated(1, status="stopped"),
+                  evaluated(2, (0.5, 100, 100, 100)), evaluated(3, (0.03, 3500, 9000, 150_000))]
+    curve = hypervolume_curve(candidates, bounds)
+    assert curve[0] > 0 and curve[1] == curve[2] == curve[0] and curve[3] > curve[2]  # 1: stopped, 2: infeasible
+    assert curve[-1] == pytest.approx(hypervolume(candidates, bounds))
