@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from munas.commands.output import console
+from munas.commands.output import console, report_warning
 from munas.commands.pareto import bound_overrides
 from munas.errors import UserError
 from munas.search.fitness import Bounds
@@ -35,16 +35,20 @@ def export_command(
     given, dropped = bound_overrides(error, pmu, size, macs)
     values = results.config.bounds.as_dict() | given
     bounds = Bounds.from_dict({k: (None if k in dropped else v) for k, v in values.items()})
-    from munas.deploy.export import choose, export_candidate
+    from munas.deploy.export import choose, export_candidate, stored_network
 
     chosen = choose(results, candidate, bounds)
+    network = stored_network(results, chosen)
     for module in (("onnx", "onnxruntime", "onnxscript") if fmt == "onnx" else
-                   ("litert_torch", "ai_edge_litert", "tflite_micro")):
+                   ("tflite_micro", "ai_edge_litert", "litert_torch")):
         require(module)
     from munas.search.evaluation import load_cached_dataset
 
     dataset = load_cached_dataset(results.config.dataset, results.config.data_dir)
     folder = Path(out) if out else results.run.path / f"export-{chosen.id}-{fmt}"
-    exported = export_candidate(results, chosen, fmt, folder, dataset)
+    exported = export_candidate(results, chosen, network, fmt, folder, dataset)
     for key, value in exported.report.items():
-        console.print(f"{key}: {value}")
+        console.print(f"{key}: {value}", markup=False, highlight=False)
+    if exported.report.get("tflm_litert_label_disagreements"):
+        report_warning(f"TFLite Micro and LiteRT predict differently on "
+                       f"{exported.report['tflm_litert_label_disagreements']} test images")

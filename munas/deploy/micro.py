@@ -10,18 +10,15 @@ smallest that allocates, found by bisection.
 
 from __future__ import annotations
 
-import ctypes
-import os
 import re
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-from munas.deploy import require
+from munas.deploy import capture_stderr, require
 
 _PROBE_ARENA = 8 << 20
 
@@ -37,35 +34,25 @@ class Arena:
     """The smallest arena TFLite Micro allocates this model in (what the C export declares)."""
 
 
-def _capture_stderr(action: Callable[[], None]) -> str:
-    """What C code wrote on file descriptor 2 during ``action`` (TFLM prints its report there)."""
-    with tempfile.TemporaryFile(mode="w+b") as sink:
-        saved = os.dup(2)
-        try:
-            os.dup2(sink.fileno(), 2)
-            action()
-            ctypes.CDLL(None).fflush(None)  # flush C stdio into the sink
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-        sink.seek(0)
-        return sink.read().decode(errors="replace")
-
-
 def micro_interpreter(model: bytes, arena_size: int = _PROBE_ARENA):
     runtime = require("tflite_micro").runtime
     return runtime.Interpreter.from_bytes(model, arena_size=arena_size)
 
 
-def arena(model: bytes) -> Arena:
-    """The arena TFLite Micro needs for ``model``, from its allocation report."""
+def allocation(model: bytes) -> tuple[int, int]:
+    """(head, tail) bytes of TFLite Micro's arena for ``model``, from its allocation report."""
     interpreter = micro_interpreter(model)
-    report = _capture_stderr(interpreter.print_allocations)
+    report = capture_stderr(interpreter.print_allocations)
     head = re.search(r"Arena allocation head (\d+) bytes", report)
     tail = re.search(r"Arena allocation tail (\d+) bytes", report)
     if head is None or tail is None:
         raise RuntimeError(f"unexpected TFLite Micro allocation report: {report[:200]!r}")
-    planned, persistent = int(head.group(1)), int(tail.group(1))
+    return int(head.group(1)), int(tail.group(1))
+
+
+def arena(model: bytes) -> Arena:
+    """The arena TFLite Micro needs for ``model``: its report, and the smallest that allocates."""
+    planned, persistent = allocation(model)
     return Arena(planned, persistent, _smallest_arena(model, planned + persistent))
 
 
@@ -102,15 +89,30 @@ def quantize_input(images: np.ndarray, scale: float, zero_point: int) -> np.ndar
     return np.clip(np.round(images / scale) + zero_point, -128, 127).astype(np.int8)
 
 
-def _labels(logits: np.ndarray, zero_point: int) -> np.ndarray:
+def labels(logits: np.ndarray, zero_point: int) -> np.ndarray:
     """Class of int8 logits: argmax, or logit > 0 (``q > zero point``) for one binary logit."""
     return (logits[:, 0] > zero_point).astype(np.int64) if logits.shape[1] == 1 else logits.argmax(1)
 
 
-def litert_predict(model: bytes, images: np.ndarray) -> np.ndarray:
-    """Labels LiteRT's interpreter gives float NHWC ``images`` (quantised as the model input says)."""
+@dataclass(frozen=True)
+class Outputs:
+    logits: np.ndarray
+    """int8 logits, one row per image."""
+    zero_point: int
+    """Zero point of the logits (a binary logit is positive above it)."""
+
+    @property
+    def labels(self) -> np.ndarray:
+        return labels(self.logits, self.zero_point)
+
+
+def litert_outputs(model: bytes, images: np.ndarray) -> Outputs:
+    """What LiteRT's interpreter gives float NHWC ``images`` (quantised as the model input says).
+    Its reference kernels, the ones TFLite Micro's kernels are ported from: its default optimised
+    kernels (and XNNPACK) round differently, by one step of a logit on a few images."""
     interpreter_module = require("ai_edge_litert.interpreter")
-    interpreter = interpreter_module.Interpreter(model_content=model)
+    interpreter = interpreter_module.Interpreter(
+        model_content=model, experimental_op_resolver_type=interpreter_module.OpResolverType.BUILTIN_REF)
     interpreter.allocate_tensors()
     (source,), (sink,) = interpreter.get_input_details(), interpreter.get_output_details()
     scale, zero_point = source["quantization"]
@@ -120,11 +122,11 @@ def litert_predict(model: bytes, images: np.ndarray) -> np.ndarray:
         interpreter.set_tensor(source["index"], image[None])
         interpreter.invoke()
         logits[index] = interpreter.get_tensor(sink["index"])[0]
-    return _labels(logits, sink["quantization"][1])
+    return Outputs(logits, int(sink["quantization"][1]))
 
 
-def micro_predict(model: bytes, images: np.ndarray) -> np.ndarray:
-    """Labels TFLite Micro's interpreter gives float NHWC ``images``."""
+def micro_outputs(model: bytes, images: np.ndarray) -> Outputs:
+    """What TFLite Micro's interpreter gives float NHWC ``images``."""
     interpreter = micro_interpreter(model)
     source, sink = interpreter.get_input_details(0), interpreter.get_output_details(0)
     scale, zero_point = _scale(source)
@@ -134,7 +136,7 @@ def micro_predict(model: bytes, images: np.ndarray) -> np.ndarray:
         interpreter.set_input(image[None], 0)
         interpreter.invoke()
         outputs.append(np.asarray(interpreter.get_output(0)).reshape(-1))
-    return _labels(np.stack(outputs), _scale(sink)[1])
+    return Outputs(np.stack(outputs), _scale(sink)[1])
 
 
 def _scale(details: dict) -> tuple[float, int]:

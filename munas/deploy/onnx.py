@@ -1,7 +1,7 @@
 """ONNX: a float model (torch's exporter) and an int8 QDQ model (onnxruntime's static quantisation).
 
 The QDQ model has per-channel int8 weights and int8 activations calibrated on the same
-training images as the TFLite export. Both are run in onnxruntime for the accuracy check.
+validation images as the TFLite export and munas's int8 evaluation. Both are run in onnxruntime for the accuracy check.
 """
 
 from __future__ import annotations

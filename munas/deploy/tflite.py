@@ -1,7 +1,10 @@
 """A trained network as a fully int8 ``.tflite``, written by the LiteRT converter (litert-torch).
 
 PT2E static quantisation (per-channel symmetric int8 weights, per-tensor int8 activations
-calibrated on training images) then ``litert_torch.convert``. The network takes NHWC input
+calibrated on the images munas's int8 evaluation calibrated on, the first validation batches)
+then ``litert_torch.convert``. BatchNorm is folded into its conv first, the same fold munas's
+int8 simulation makes (PT2E's own conv-BN fusion fails on a conv whose bias is detached before
+its BatchNorm, as munas's training model computes it). The network takes NHWC input
 (:func:`litert_torch.to_channel_last_io`): munas's networks are NCHW, and without the wrapper
 the converter adds a transpose (a copy of the input: one extra input-sized buffer in the
 arena) in front of the first layer. The converter also moves the int8 (de)quantisation of the
@@ -22,10 +25,7 @@ import torch
 
 from munas.deploy import require
 from munas.training.model import GraphNetwork
-
-CALIBRATION_IMAGES = 256
-"""Training images the activation ranges are calibrated on (munas's own int8 evaluation
-calibrates on a few validation batches; both cover the same distribution)."""
+from munas.training.quantization import folded_network
 
 
 def convert_int8(network: GraphNetwork, calibration: torch.Tensor) -> bytes:
@@ -36,7 +36,7 @@ def convert_int8(network: GraphNetwork, calibration: torch.Tensor) -> bytes:
     quant_config = require("litert_torch.quantize.quant_config")
     quantize_pt2e = require("torchao.quantization.pt2e.quantize_pt2e")
 
-    network = network.eval()
+    network = folded_network(network)  # BatchNorm folded as munas's int8 simulation does it (module docstring)
     nhwc = calibration.permute(0, 2, 3, 1).contiguous().float()
     model = litert_torch.to_channel_last_io(network, args=[0]).eval()
     sample = (nhwc[:1],)

@@ -65,14 +65,21 @@ class _Range:
 
 
 @torch.no_grad()
-def quantize_network(network: GraphNetwork, calibration: list[torch.Tensor]) -> GraphNetwork:
-    """An int8-simulating copy of ``network`` (eval mode), calibrated on the given input batches."""
+def folded_network(network: GraphNetwork) -> GraphNetwork:
+    """A float copy of ``network`` (eval mode, no masks) with every BatchNorm folded into its conv,
+    as the device runs it; what the int8 simulation and the TFLite export both start from."""
     model = copy.deepcopy(network).eval()
     model.set_masks({})
-    layers = [u for u in model.units if isinstance(u, (ConvUnit, DenseUnit))]
-    for unit in layers:
+    for unit in model.units:
         if isinstance(unit, ConvUnit):
             _fold_batchnorm(unit)
+    return model
+
+
+@torch.no_grad()
+def quantize_network(network: GraphNetwork, calibration: list[torch.Tensor]) -> GraphNetwork:
+    """An int8-simulating copy of ``network`` (eval mode), calibrated on the given input batches."""
+    model = folded_network(network)
 
     # 1. calibrate activation ranges of the float (folded) network
     ranges: dict[str | int, _Range] = {"input": _Range(), **{index: _Range() for index in range(len(model.units))}}
