@@ -51,10 +51,13 @@ from munas.data import load_dataset
 from munas.data.splits import stratified_split
 from munas.search.candidates import EvaluatedCandidate
 from munas.search.config import SearchOptions
+from munas.search.fitness import Bounds
 from munas.search.loop import run_search
 from munas.search.pareto import hypervolume_curve
+from munas.search.results import read_run_config
 from munas.search.run import RunDirectory
 from munas.search.screening import list_screeners
+from munas.search.store import RunStore
 from munas.surrogate.metrics import prediction_audit
 
 console = Console()
@@ -98,11 +101,19 @@ def subset_dataset(name: str, train: int, test: int, data_dir: str | None, folde
     return path
 
 
-def run_one(args: argparse.Namespace, dataset: str, method: str, seed: int) -> dict:
+def run_one(args: argparse.Namespace, dataset: str, method: str, seed: int) -> dict | None:
+    """Run (or resume) one search and measure it; with ``--report-only``, only measure what is
+    stored (None for a search never started)."""
     surrogate, fidelity = split_method(method)
     name = f"{dataset}-{surrogate}{'' if fidelity == 'full' else '-' + fidelity}-s{seed}"
     runs = args.out / "runs"
     resume = RunDirectory(name, runs).exists()
+    if args.report_only:
+        if not resume:
+            return None
+        config = read_run_config(RunDirectory(name, runs))
+        with RunStore(RunDirectory(name, runs).database, readonly=True) as store:
+            return measure(dataset, method, seed, store.candidates(), config.bounds)
     source = args.sources.get(dataset, dataset)
     options = SearchOptions(
         run=name, dataset=source, error=args.error, pruning=not args.no_pruning, budget=args.budget,
@@ -115,12 +126,17 @@ def run_one(args: argparse.Namespace, dataset: str, method: str, seed: int) -> d
     result = run_search(options, resume=resume, runs_root=runs)
     if result.interrupted_by is not None:  # Ctrl-C/SIGTERM stops the benchmark, not just this search
         raise SystemExit(f"interrupted during {name}; run the same command again to continue")
-    candidates = result.candidates
-    curve = hypervolume_curve(candidates, result.config.bounds)
+    return measure(dataset, method, seed, result.candidates, result.config.bounds)
+
+
+def measure(dataset: str, method: str, seed: int, candidates: list[EvaluatedCandidate], bounds: Bounds) -> dict:
+    """The curves and counts of one search that the summary and the plot use."""
+    curve = hypervolume_curve(candidates, bounds)
     audit = prediction_audit(candidates)
-    within = sum(c.ok and result.config.bounds.within(c.objectives) for c in candidates)
+    within = sum(c.ok and bounds.within(c.objectives) for c in candidates)
     return {"dataset": dataset, "method": method, "seed": seed, "curve": curve.tolist(), "within_bounds": within,
             "seconds": seconds_curve(candidates).tolist(),
+            "epochs": np.cumsum([c.epochs or 0 for c in candidates]).tolist(),
             "train_seconds": float(sum(c.train_seconds for c in candidates)), "screened": audit[0] if audit else 0,
             "stopped": sum(c.status == "stopped" for c in candidates),
             "live_kendall_tau": audit[1].kendall_tau if audit else None}
@@ -149,21 +165,24 @@ def summarise(results: list[dict], budget: int) -> list[dict]:
                 target = medians["none"][-1]
                 reached = np.flatnonzero(median >= target - 1e-12)
                 row["trainings_to_plain_final_hv"] = int(reached[0]) + 1 if len(reached) and target > 0 else None
-                row["seconds_to_plain_final_hv"] = _seconds_to_reach(runs, target)
-                plain = [r["train_seconds"] for r in results if r["dataset"] == dataset and r["method"] == "none"]
-                if row["seconds_to_plain_final_hv"] is not None and target > 0:
-                    row["fraction_of_plain_seconds"] = row["seconds_to_plain_final_hv"] / float(np.median(plain))
+                plain = [r for r in results if r["dataset"] == dataset and r["method"] == "none"]
+                for cost in ("seconds", "epochs"):
+                    needed = _cost_to_reach(runs, target, cost) if target > 0 else None
+                    row[f"{cost}_to_plain_final_hv"] = needed
+                    if needed is not None:
+                        row[f"fraction_of_plain_{cost}"] = needed / float(np.median([r[cost][-1] for r in plain]))
             rows.append(row)
     return rows
 
 
-def _seconds_to_reach(runs: list[dict], target: float) -> float | None:
-    """Median over seeds of the training-seconds each run needed to reach ``target`` (a run that
-    never reaches it counts as infinite, so the median is None when half of them never do)."""
+def _cost_to_reach(runs: list[dict], target: float, cost: str) -> float | None:
+    """Median over seeds of the ``cost`` (cumulative ``seconds`` or ``epochs`` of training) each run
+    needed to reach ``target`` (a run that never reaches it counts as infinite, so the median is
+    None when half of them never do). Epochs trained do not depend on the machine's load."""
     needed = []
     for run in runs:
         reached = np.flatnonzero(np.asarray(run["curve"]) >= target - 1e-12)
-        needed.append(run["seconds"][reached[0]] if len(reached) else np.inf)
+        needed.append(run[cost][reached[0]] if len(reached) else np.inf)
     value = float(np.median(needed))
     return value if np.isfinite(value) else None
 
@@ -208,13 +227,15 @@ COLUMNS = {"dataset": "data set", "method": "surrogate", "seeds": "seeds", "hv_a
            "hv_at_50%": "HV 50%", "hv_at_75%": "HV 75%", "hv_at_100%": "HV 100%",
            "trainings_to_plain_final_hv": "trainings to plain final HV",
            "seconds_to_plain_final_hv": "training-s to plain final HV",
-           "fraction_of_plain_seconds": "÷ plain training-s", "train_seconds_median": "training-s",
+           "fraction_of_plain_seconds": "÷ plain training-s", "epochs_to_plain_final_hv": "epochs to plain final HV",
+           "fraction_of_plain_epochs": "÷ plain epochs", "train_seconds_median": "training-s",
            "stopped_median": "stopped", "within_bounds_median": "trained within bounds",
            "live_kendall_tau_median": "live τ", "train_hours": "training h (all seeds)"}
 
 
 DECIMALS = {"within_bounds_median": 1, "train_hours": 2, "seconds_to_plain_final_hv": 0, "train_seconds_median": 0,
-            "stopped_median": 1, "fraction_of_plain_seconds": 2}
+            "stopped_median": 1, "fraction_of_plain_seconds": 2, "epochs_to_plain_final_hv": 0,
+            "fraction_of_plain_epochs": 2}
 """Decimals per column (default 4: hypervolumes and τ)."""
 
 
@@ -244,6 +265,8 @@ def main() -> None:
                         help="search on stratified subsets of the training and test splits (see above)")
     parser.add_argument("--no-pruning", action="store_true", help="train candidates without structured pruning")
     parser.add_argument("--error", type=float, default=None, help="validation error bound (default: the data set's)")
+    parser.add_argument("--report-only", action="store_true",
+                        help="summarise the searches stored in --out without running or resuming any")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "search")
     args = parser.parse_args()
 
@@ -255,14 +278,15 @@ def main() -> None:
             label = f"{dataset}-subset{args.subset[0]}"
             args.sources[label] = str(path.resolve())
             args.datasets[args.datasets.index(dataset)] = label
-    results = [run_one(args, dataset, method, seed)
-               for dataset in dict.fromkeys(args.datasets) for seed in range(args.seeds)
-               for method in dict.fromkeys(args.surrogates)]
+    measured = [run_one(args, dataset, method, seed)
+                for dataset in dict.fromkeys(args.datasets) for seed in range(args.seeds)
+                for method in dict.fromkeys(args.surrogates)]
+    results = [r for r in measured if r is not None and len(r["curve"]) == args.budget]  # --report-only: finished
     summary = summarise(results, args.budget)
     (args.out / "search.json").write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()},
                                                       "summary": summary, "runs": results}, indent=1))
     plot(results, args.budget, args.out / "search.png")
-    lines = [f"Median over {args.seeds} seeds, budget {args.budget} candidates per search; `uptime` after: "
+    lines = [f"Median over the seeds counted in the table, budget {args.budget} candidates per search; `uptime` after: "
              f"{os.getloadavg()[0]:.1f} load on {os.cpu_count()} CPUs", "",
              "| " + " | ".join(COLUMNS.values()) + " |", "|" + "---|" * len(COLUMNS)]
     lines += ["| " + " | ".join(_cell(key, row.get(key)) for key in COLUMNS) + " |" for row in summary]
