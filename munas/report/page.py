@@ -62,8 +62,9 @@ table.sortable { border-collapse: collapse; font-size: 13px; }
 table.sortable th { cursor: pointer; background: #f0f0f0; position: sticky; top: 0; }
 table.sortable th[data-order="asc"]::after { content: " ▲"; }
 table.sortable th[data-order="desc"]::after { content: " ▼"; }
-table.sortable td, table.sortable th { border: 1px solid #ddd; padding: 2px 6px; text-align: right; }
-table.sortable td:last-child { text-align: left; }
+table.sortable td, table.sortable th { border: 1px solid #ddd; padding: 2px 6px; text-align: right;
+  white-space: nowrap; }
+table.sortable td:last-child, table.sortable th:last-child { text-align: left; white-space: normal; }
 tr.failed td, tr.nan_loss td { background: #fdecea; }
 tr.stopped td { color: #777; }
 """
@@ -91,12 +92,12 @@ def front_figure(candidates: Sequence[EvaluatedCandidate], bounds: Bounds) -> go
                 x=[max(getattr(c, resource), 1) for c in members], y=[c.val_error for c in members], mode="markers",
                 name=f"{label} ({len(members)})", legendgroup=label, showlegend=column == 1, marker=style,
                 hovertext=[_hover(c) for c in members], hoverinfo="text"), row=1, col=column)
-        if limits[resource] is not None:
-            figure.add_vline(x=limits[resource], line_dash="dash", line_color="grey", row=1, col=column)
+        limit = limits[resource]
+        if limit is not None:
+            figure.add_vline(x=limit, line_dash="dash", line_color="grey", row=1, col=column)
             # an annotation on a log axis is placed in log10 units (add_vline's own label lands off-chart)
-            figure.add_annotation(x=math.log10(limits[resource]), y=1, yref="y domain", xanchor="right",
-                                  yanchor="top", showarrow=False, text=f"{name} ≤ {write(limits[resource])}",
-                                  row=1, col=column)
+            figure.add_annotation(x=math.log10(limit), y=1, yref="y domain", xanchor="right", yanchor="top",
+                                  showarrow=False, text=f"{name} ≤ {write(limit)}", row=1, col=column)
         if bounds.error is not None:
             figure.add_hline(y=bounds.error, line_dash="dot", line_color="dimgrey", row=1, col=column,
                              **({"annotation_text": f"error ≤ {bounds.error:g}", "annotation_position": "bottom left"}
@@ -164,18 +165,21 @@ def spread_figure(candidates: Sequence[EvaluatedCandidate], bounds: Bounds) -> g
 def prediction_figure(candidates: Sequence[EvaluatedCandidate]) -> go.Figure:
     """The screener's predicted error (± its spread) against the measured validation error."""
     points = data.screened(candidates)
+    predicted = [float(c.predicted_error) for c in points]  # type: ignore[arg-type]  # screened: both are set
+    measured = [float(c.val_error) for c in points]  # type: ignore[arg-type]
+    spread = [c.predicted_error_std or 0.0 for c in points]
     figure = go.Figure(go.Scatter(
-        x=[c.predicted_error for c in points], y=[c.val_error for c in points], mode="markers",
-        error_x={"type": "data", "array": [c.predicted_error_std or 0.0 for c in points], "thickness": 1},
+        x=predicted, y=measured, mode="markers", error_x={"type": "data", "array": spread, "thickness": 1},
         marker={"color": STATUS_COLOURS["ok"], "size": 6}, name="screened and trained",
         hovertext=[_hover(c) for c in points], hoverinfo="text"))
-    values = [v for c in points for v in (c.predicted_error, c.val_error) if v is not None]
+    values = measured + [p - s for p, s in zip(predicted, spread)] + [p + s for p, s in zip(predicted, spread)]
     low, high = min(values), max(values)
+    pad = 0.05 * (high - low or 1.0)
     figure.add_trace(go.Scatter(x=[low, high], y=[low, high], mode="lines", line={"dash": "dot", "color": "grey"},
                                 name="predicted = measured"))
-    figure.update_xaxes(title_text="predicted validation error")
-    figure.update_yaxes(title_text="measured validation error")
-    figure.update_layout(height=420, width=560, margin={"t": 20, "b": 40})
+    figure.update_xaxes(title_text="predicted validation error", range=[low - pad, high + pad])
+    figure.update_yaxes(title_text="measured validation error", range=[low - pad, high + pad])
+    figure.update_layout(height=480, width=520, margin={"t": 20, "b": 40}, legend={"orientation": "h", "y": -0.2})
     return figure
 
 

@@ -1,16 +1,9 @@
-"""``report`` and ``search --report`` on a real (tiny) digits run, and the page in headless Chromium.
-
-The browser check runs Debian's ``chromium`` as a user would open the file: ``--dump-dom`` gives
-the page after its scripts ran (plotly marks each chart it drew with ``js-plotly-plot`` and puts
-its ``main-svg`` layers in it), ``--enable-logging=stderr`` prints every console message and
-uncaught exception as a ``CONSOLE`` line, and ``--screenshot`` saves what a reader sees. That is
-the whole check, so plain command-line flags suffice: no DevTools client, no browser download.
-"""
+"""``report`` and ``search --report`` on a real (tiny) digits run, and the page in headless Chromium
+(see :mod:`tests.munas.report.browser` for how the browser is driven)."""
 
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -19,15 +12,12 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from ..report.browser import chromium, load, needs_chromium
+
 ROOT = Path(__file__).resolve().parents[3]
 CLI = [sys.executable, str(ROOT / "cli.py")]
 SEARCH = ["search", "--dataset", "digits", "--epochs", "1", "--population", "4", "--sample", "2", "--budget", "6",
           "--seed", "1", "--error", "0.9", "--pmu", "4KB", "--size", "100KB", "--macs", "2M", "--run", "tiny"]
-CHROMIUM = shutil.which("chromium")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--virtual-time-budget=5000"]
-CONSOLE = re.compile(r":CONSOLE[:(].*")
 REFRESH = '<meta http-equiv="refresh"'
 
 
@@ -49,12 +39,6 @@ def run_folder(tmp_path_factory) -> Path:
     assert process.returncode == 0, output
     assert f"report: {Path('runs', 'tiny', 'report.html')}" in output
     return folder
-
-
-def chromium(*args: str, tmp_path: Path) -> subprocess.CompletedProcess:
-    profile = tmp_path / f"profile-{time.monotonic_ns()}"
-    return subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *args], capture_output=True, text=True,
-                          timeout=120)
 
 
 def test_the_page_follows_the_search_and_is_final_when_it_ends(run_folder):
@@ -83,23 +67,22 @@ def test_bad_input_is_one_error_line(run_folder, args, message):
     assert result.returncode == 2 and result.stderr.count("\n") == 1 and message in result.stderr, result.stderr
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium; .ci/run does)")
+@needs_chromium
 def test_the_page_loads_in_chromium_without_console_errors_and_draws_its_charts(run_folder, tmp_path):
     broken = tmp_path / "broken.html"
     broken.write_text("<html><body><script>throw new Error('kaboom')</script></body></html>")
-    control = chromium("--enable-logging=stderr", "--v=0", "--dump-dom", broken.as_uri(), tmp_path=tmp_path)
-    assert "kaboom" in "".join(CONSOLE.findall(control.stderr)), control.stderr  # the check can see an error
+    assert "kaboom" in "".join(load(broken, tmp_path)[1])  # the check does see an error
 
-    page = (run_folder / "runs" / "tiny" / "report.html").as_uri()
-    loaded = chromium("--enable-logging=stderr", "--v=0", "--dump-dom", page, tmp_path=tmp_path)
-    assert loaded.returncode == 0 and not CONSOLE.findall(loaded.stderr), CONSOLE.findall(loaded.stderr)
-    charts = re.findall(r'<div id="[^"]+" class="plotly-graph-div([^"]*)"', loaded.stdout)
+    page = run_folder / "runs" / "tiny" / "report.html"
+    dom, console = load(page, tmp_path)
+    assert not console
+    charts = re.findall(r'<div id="[^"]+" class="plotly-graph-div([^"]*)"', dom)
     assert len(charts) == 3  # front, hypervolume, population (no surrogate in this run)
     assert all("js-plotly-plot" in classes for classes in charts)  # plotly drew each of them
-    assert loaded.stdout.count('class="main-svg"') >= 2 * len(charts)
+    assert dom.count('class="main-svg"') >= 2 * len(charts)
 
     shot = tmp_path / "report.png"
-    chromium("--hide-scrollbars", "--window-size=1200,1600", f"--screenshot={shot}", page, tmp_path=tmp_path)
+    chromium("--hide-scrollbars", "--window-size=1200,1600", f"--screenshot={shot}", page.as_uri(), tmp_path=tmp_path)
     with Image.open(shot) as image:
         assert image.size == (1200, 1600)
         assert len(image.convert("RGB").getcolors(maxcolors=1 << 24)) > 50  # charts, not a blank or error page

@@ -8,6 +8,7 @@ import pytest
 
 from munas.report import data, page
 
+from .browser import load, needs_chromium
 from .runs import candidates, config, results
 
 
@@ -76,3 +77,22 @@ def test_a_run_without_candidates_or_predictions_says_so(tmp_path):
     empty.candidates.clear()
     html = page.build_page(empty, running=True, live=True)
     assert "no front" in html and "No predictions" in html and html.count("<script") == 2
+
+
+@needs_chromium
+def test_clicking_a_header_sorts_the_table_in_chromium(tmp_path):
+    """The sort snippet, run by a real browser: numbers as numbers, text as text, "-" last both ways."""
+    column = {name: index for index, name in enumerate(data.TABLE_COLUMNS)}
+
+    def order_after(*clicks: str) -> list[str]:
+        script = "".join(f'document.querySelectorAll("table.sortable th")[{column[name]}].click();' for name in clicks)
+        path = tmp_path / "sorted.html"
+        path.write_text(page.build_page(results(tmp_path)).replace("</body>", f"<script>{script}</script></body>"))
+        dom, console = load(path, tmp_path)
+        assert not console
+        body = dom[dom.index("<tbody>"):dom.index("</tbody>")]
+        return re.findall(r'<tr class="[a-z_]+"><td data-sort="(\d+)">', body)
+
+    assert order_after("val err") == ["1", "3", "5", "0", "6", "2", "4"]  # failed #2, stopped #4 have none
+    assert order_after("val err", "val err") == ["6", "0", "5", "3", "1", "2", "4"]
+    assert order_after("status") == ["2", "0", "1", "3", "5", "6", "4"]  # failed < ok < stopped, ties kept in order
