@@ -34,6 +34,17 @@ then flowed through the masked producer into the live layers upstream, several t
 network. Random digits candidates pruned with the digits preset ended in a NaN loss 9 times in
 60 (fp32 and bf16 alike, never dense); see ``benchmarks/pruning_stability.py``.
 
+**The bias of a conv followed by BatchNorm gets no gradient.** The BatchNorm subtracts the
+batch mean, so that gradient is exactly 0 in exact arithmetic (and ~0 in the reference's
+float32). Under bf16 autocast it is rounding noise amplified by ``1 / sqrt(var + eps)``, largest
+in channels of near-zero batch variance, which pruning creates (a masked depthwise follower's
+channel is a constant). With the fix above, 1 pruned digits candidate in 120 still diverged this
+way: from a mask refresh on, the biases of convs feeding a BatchNorm (masked and live) got
+gradients of 1e3 and more, growing to 1e11 within 50 steps while the loss sat at chance (seed
+101 of ``benchmarks/pruning_stability.py``; float32 and a detached bias both train it). The
+bias is detached instead (it stays at its initial 0; the network, its parameter count and its
+export are unchanged).
+
 Deviation from the reference that follows: there a depthwise kernel is never masked, so a masked
 channel still gets feedback through the depthwise conv that follows it (and through that conv's
 BatchNorm, if any, at zero batch variance: the same ~32x factor). Here the follower is masked with its
@@ -170,11 +181,15 @@ class ConvUnit(_Masked):
         nn.init.zeros_(self.conv.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        conv = self.conv
+        # Before a BatchNorm the bias cancels out: its gradient is 0 in exact arithmetic but bf16
+        # rounding noise times 1/sqrt(var + eps) (up to ~32) in practice, which SGD integrates
+        # until the bias drowns the signal (module docstring). It stays at its initial 0.
+        bias = conv.bias.detach() if self.bn is not None else conv.bias
         if self._feedback():
-            conv = self.conv
-            y = _FeedbackConv.apply(x, conv.weight, conv.bias, self.mask, conv.stride, conv.groups)
+            y = _FeedbackConv.apply(x, conv.weight, bias, self.mask, conv.stride, conv.groups)
         else:
-            y = self.conv(x)
+            y = F.conv2d(x, conv.weight, bias, conv.stride, 0, 1, conv.groups)
         if self.bn is not None:
             y = self.bn(y)
         if self.relu:

@@ -91,3 +91,15 @@ def test_flatten_is_nhwc_order():
         assert hidden[0, 0] == 0.0  # relu(-6)
         x[0, 0, 1, 2] = -3.0
         assert network.units[1](network.units[0](x))[0, 0] == pytest.approx(6.0)
+
+
+def test_conv_bias_before_batchnorm_gets_no_gradient():
+    """BatchNorm cancels the bias, so its exact gradient is 0; under bf16 it was amplified rounding
+    noise that SGD integrated until a pruned training diverged (munas/training/model.py)."""
+    doc = {"input_shape": [8, 8, 1], "num_classes": 3, "architecture": {"conv_blocks": [{"is_branch": False, "layers": [
+        layer("Conv2D", filters=4), layer("Conv2D", filters=4, has_bn=False)]}], "dense_blocks": [{"units": 6}]}}
+    network = build_network(parse_architecture(doc)).train()
+    network(torch.rand(5, 1, 8, 8)).sum().backward()
+    with_bn, without_bn = network.units[0].conv, network.units[1].conv
+    assert with_bn.bias.grad is None and with_bn.weight.grad.abs().sum() > 0
+    assert without_bn.bias.grad.abs().sum() > 0
