@@ -27,7 +27,8 @@ from munas.training.presets import TrainConfig
 DEFAULTS = SearchDefaults(
     # 1293 8x8 training images; sized to train a small CNN in a few seconds on one CPU core.
     # At lr 0.05 (tried first) about one pruned candidate in six diverged to NaN during the
-    # sparsity ramp, and others ended near chance; 0.01 trains as well unpruned.
+    # sparsity ramp (the straight-through gradient leaking upstream, fixed since in
+    # munas/training/model.py), and others ended near chance; 0.01 trains as well unpruned.
     preset=TrainConfig(epochs=20, batch_size=32, optimizer="sgdw", lr=0.01, weight_decay=1e-5,
                        lr_schedule=((14, 0.002),), dropout=0.0, prune_start_epoch=3, prune_finish_epoch=14,
                        min_sparsity=0.05, max_sparsity=0.90),
