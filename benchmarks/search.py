@@ -113,7 +113,7 @@ def run_one(args: argparse.Namespace, dataset: str, method: str, seed: int) -> d
             return None
         config = read_run_config(RunDirectory(name, runs))
         with RunStore(RunDirectory(name, runs).database, readonly=True) as store:
-            return measure(dataset, method, seed, store.candidates(), config.bounds)
+            return measure(dataset, method, seed, store.candidates()[:args.budget], config.bounds)
     source = args.sources.get(dataset, dataset)
     options = SearchOptions(
         run=name, dataset=source, error=args.error, pruning=not args.no_pruning, budget=args.budget,
@@ -266,7 +266,8 @@ def main() -> None:
     parser.add_argument("--no-pruning", action="store_true", help="train candidates without structured pruning")
     parser.add_argument("--error", type=float, default=None, help="validation error bound (default: the data set's)")
     parser.add_argument("--report-only", action="store_true",
-                        help="summarise the searches stored in --out without running or resuming any")
+                        help="summarise the searches stored in --out without running or resuming any, over their "
+                        "first --budget candidates (searches with fewer are left out)")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "search")
     args = parser.parse_args()
 
