@@ -119,3 +119,17 @@ def test_resume_refuses_a_changed_training_preset():
     altered = dataclasses.replace(stored, train_config={**stored.train_config, "lr": 123.0})
     with pytest.raises(UserError, match="training preset"):
         resumed_config(altered, SearchOptions())
+
+
+def test_fidelity_is_checked_defines_the_search_and_proxies_follow_the_predictor():
+    assert new_config(SearchOptions(), "a").fidelity == "full" and not new_config(SearchOptions(), "a").proxies
+    multi = new_config(SearchOptions(surrogate="gnn", fidelity="multi"), "b")
+    assert multi.fidelity == "multi" and multi.proxies
+    assert SearchConfig.from_dict({k: v for k, v in multi.to_dict().items() if k not in ("fidelity", "proxies")}) \
+        .fidelity == "full"  # a config.json written before the option resumes as μNAS
+    with pytest.raises(UserError, match="unknown --fidelity 'half'"):
+        new_config(SearchOptions(fidelity="half"), "c")
+    with pytest.raises(UserError, match="at least 2 epochs"):
+        new_config(SearchOptions(fidelity="multi", epochs=1), "d")
+    with pytest.raises(UserError, match="started with --fidelity full"):
+        resumed_config(new_config(SearchOptions(), "e"), SearchOptions(fidelity="multi"))
