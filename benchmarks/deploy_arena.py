@@ -111,7 +111,16 @@ def main() -> None:
               flush=True)
         return
     print(f"load: {os.getloadavg()} (1/5/15-min averages at start)", flush=True)
-    rows = []
+    rows: list[dict] = []
+    try:
+        _measure_all(shapes, args, rows)
+    except KeyboardInterrupt:  # Ctrl-C: summarise what was measured
+        print(f"interrupted after {len(rows)} architectures")
+    _summary(rows)
+    print(f"load: {os.getloadavg()} (1/5/15-min averages at end)")
+
+
+def _measure_all(shapes: list, args: argparse.Namespace, rows: list[dict]) -> None:
     for shape in shapes:
         for seed in range(args.count):
             row = _child(seed, shape, args.classes, seed < args.bisect)  # type: ignore[arg-type]
@@ -122,8 +131,6 @@ def main() -> None:
                 print(f"{shape} seed {seed:3d} pmu {row['pmu']:7d} head(munas order) {row['munas']:7d} "
                       f"ratio {row['munas'] / row['pmu']:.3f} head(converter order) {row['converter']:7d} "
                       f"tail {row['persistent']:6d} needed {row['needed']}", flush=True)
-    _summary(rows)
-    print(f"load: {os.getloadavg()} (1/5/15-min averages at end)")
 
 
 if __name__ == "__main__":

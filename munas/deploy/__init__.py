@@ -40,7 +40,7 @@ def capture_stderr(action: Callable[[], object]) -> str:
 def require(module: str) -> ModuleType:
     """Import ``module`` of the deploy extra, or fail with the command that installs it."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    for noisy in ("torchao", "torch.utils._pytree"):
+    for noisy in ("torchao", "torch.utils._pytree", "torch.onnx"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
     try:
         capture_stderr(lambda: importlib.import_module(module))

@@ -40,7 +40,8 @@ def choose(results: RunResults, which: str, bounds: Bounds) -> EvaluatedCandidat
     if which == "best":
         fitting = [c for c in candidates if c.ok and bounds.within(c.objectives)]
         if not fitting:
-            raise UserError(f"run {results.name!r} has no trained candidate within the bounds")
+            raise UserError(f"run {results.name!r} has no trained candidate within the bounds; loosen them "
+                            "(e.g. --error none) or give a candidate id")
         return min(fitting, key=lambda c: (c.val_error, c.id))
     try:
         wanted = int(which)
