@@ -253,7 +253,8 @@ def build_page(results: RunResults, running: bool = False, live: bool = False) -
         sections += [
             "<h2>Hypervolume</h2>",
             '<p class="note">Hypervolume of the candidates within every bound, objectives divided by their bounds '
-            "(reference point: the bounds), after each finished candidate, in the order they finished.</p>",
+            "(reference point: the bounds), after each finished candidate, in the order they finished; 0 while no "
+            "candidate fits every bound.</p>",
             _figure_html(hypervolume_figure(series)),
             "<h2>Population over time</h2>",
             '<p class="note">Each candidate\'s validation error and resources against its id (the order the search '
