@@ -75,9 +75,9 @@ class FlatFeaturePredictor(Predictor):
 
     def fit(self, candidates: Sequence[Described], errors: Sequence[float] | np.ndarray) -> None:
         model = self._regressor(int(self.rng.integers(2**31)))
-        proxies = [proxy_features(c) for c in candidates]
-        usable = self.use_proxies and all(p is not None for p in proxies) and len({len(p) for p in proxies}) == 1
-        self._proxy_means = np.mean(np.stack(proxies), axis=0) if usable else None  # type: ignore[arg-type]
+        proxies = [p for p in map(proxy_features, candidates) if p is not None]
+        usable = self.use_proxies and len(proxies) == len(candidates) and len({len(p) for p in proxies}) == 1
+        self._proxy_means = np.mean(np.stack(proxies), axis=0) if usable else None
         with warnings.catch_warnings():  # the MLP's iteration cap is deliberate (cost); its warning is noise
             warnings.simplefilter("ignore", ConvergenceWarning)
             model.fit(feature_matrix(candidates, self._proxy_means), np.asarray(errors, dtype=float))

@@ -74,11 +74,11 @@ class _StraightThroughMask(torch.autograd.Function):
     """Forward ``x * mask``; backward passes the gradient unmasked (DPF feedback)."""
 
     @staticmethod
-    def forward(ctx, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+    def forward(ctx, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         return x * mask
 
     @staticmethod
-    def backward(ctx, grad: torch.Tensor):  # type: ignore[override]
+    def backward(ctx, grad: torch.Tensor):
         return grad, None
 
 
@@ -95,7 +95,7 @@ class _FeedbackConv(torch.autograd.Function):
     output channels only; weight and bias get the full gradient (module docstring)."""
 
     @staticmethod
-    def forward(ctx, x, weight, bias, mask, stride, groups):  # type: ignore[override]
+    def forward(ctx, x, weight, bias, mask, stride, groups):
         dtype = _compute_dtype(x)
         xc, wc, bc = x.to(dtype), weight.to(dtype), bias.to(dtype)
         ctx.save_for_backward(xc, wc, mask)
@@ -104,7 +104,7 @@ class _FeedbackConv(torch.autograd.Function):
             return F.conv2d(xc, wc, bc, stride, 0, 1, groups)
 
     @staticmethod
-    def backward(ctx, grad):  # type: ignore[override]
+    def backward(ctx, grad):
         xc, wc, mask = ctx.saved_tensors
         grad = grad.to(wc.dtype)
         x_dtype, w_dtype, b_dtype = ctx.dtypes
@@ -122,7 +122,7 @@ class _FeedbackLinear(torch.autograd.Function):
     """``linear(x, weight, bias)`` whose input gradient comes from the unmasked units only."""
 
     @staticmethod
-    def forward(ctx, x, weight, bias, mask):  # type: ignore[override]
+    def forward(ctx, x, weight, bias, mask):
         dtype = _compute_dtype(x)
         xc, wc, bc = x.to(dtype), weight.to(dtype), bias.to(dtype)
         ctx.save_for_backward(xc, wc, mask)
@@ -131,7 +131,7 @@ class _FeedbackLinear(torch.autograd.Function):
             return F.linear(xc, wc, bc)
 
     @staticmethod
-    def backward(ctx, grad):  # type: ignore[override]
+    def backward(ctx, grad):
         xc, wc, mask = ctx.saved_tensors
         grad = grad.to(wc.dtype)
         x_dtype, w_dtype, b_dtype = ctx.dtypes
@@ -178,6 +178,7 @@ class ConvUnit(_Masked):
         self.bn = nn.BatchNorm2d(op.out_channels, eps=BN_EPS, momentum=BN_MOMENTUM) if op.has_bn else None
         self.relu = op.has_relu
         _glorot_uniform(self.conv.weight, op)
+        assert self.conv.bias is not None  # built with bias=True (nn.Conv2d's default)
         nn.init.zeros_(self.conv.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -185,7 +186,10 @@ class ConvUnit(_Masked):
         # Before a BatchNorm the bias cancels out: its gradient is 0 in exact arithmetic but bf16
         # rounding noise times 1/sqrt(var + eps) (up to ~32) in practice, which SGD integrates
         # until the bias drowns the signal (module docstring). It stays at its initial 0.
-        bias = conv.bias.detach() if self.bn is not None else conv.bias
+        bias = conv.bias
+        assert bias is not None
+        if self.bn is not None:
+            bias = bias.detach()
         if self._feedback():
             y = _FeedbackConv.apply(x, conv.weight, bias, self.mask, conv.stride, conv.groups)
         else:
