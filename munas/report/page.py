@@ -30,7 +30,6 @@ REFRESH_SECONDS = 10
 STATUS_COLOURS = {"ok": "#1f77b4", "nan_loss": "#ff7f0e", "failed": "#d62728", "stopped": "#7f7f7f"}
 FRONT_COLOUR = "#d62728"
 PLOT_CONFIG = {"displaylogo": False, "responsive": True}
-RESOURCE_FORMATS = {"pmu": format_bytes, "model_size": format_bytes, "macs": format_count}
 
 SORT_SCRIPT = """
 // Click a column header to sort the table by it; click again to reverse. Each cell's data-sort
