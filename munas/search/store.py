@@ -5,19 +5,22 @@ transaction that inserts its row and the loop's state after it (the RNG state an
 candidate id). So a SIGKILL at any moment leaves either the whole record or none of it,
 and ``--resume`` restarts from exactly the state that produced the last stored candidate
 (spec quirk 22: the reference saved only every 5th result and no RNG state). Readers (the
-``pareto`` command) can open the file while a search writes it. Only bound parameters are
-used in SQL.
+``pareto`` command) can open the file while a search writes it, and a finished run on
+read-only storage can still be read (:func:`_read_only_uri`). Only bound parameters are used
+in SQL.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from munas.errors import UserError
 from munas.search.candidates import EvaluatedCandidate
@@ -81,7 +84,11 @@ class RunStore:
             if readonly:
                 if not self.path.is_file():
                     raise StoreError(f"{self.path} does not exist; the run has no results yet")
-                self._db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+                self._db = sqlite3.connect(_read_only_uri(self.path), uri=True)
+                version = self._db.execute("PRAGMA user_version").fetchone()[0]  # a file that is no database fails here
+                if version > SCHEMA_VERSION:
+                    raise StoreError(f"{self.path} has schema version {version}, newer than this munas reads "
+                                     f"({SCHEMA_VERSION}); read it with the munas version that wrote it")
             else:
                 self._db = sqlite3.connect(self.path, isolation_level=None)
                 self._db.execute("PRAGMA journal_mode=WAL")
@@ -197,6 +204,25 @@ class PromotedRung:
 def _write_state(db: sqlite3.Connection, state: dict[str, Any]) -> None:
     db.executemany("INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                    [(key, json.dumps(value)) for key, value in state.items()])
+
+
+def _read_only_uri(path: Path) -> str:
+    """The URI that reads ``path`` without writing anything, wherever it lives.
+
+    ``mode=ro`` still needs the folder writable: a WAL-mode reader creates the ``-shm`` index
+    next to the file. On read-only storage (a finished run on a read-only mount or share)
+    nothing can write the file, so it is opened ``immutable=1``, which reads the file alone
+    and creates nothing. That would silently miss candidates still in a ``-wal`` file (a
+    killed run copied as it was), so such a store is refused instead.
+    """
+    uri = f"file:{quote(str(path.resolve()))}"
+    if os.access(path.parent, os.W_OK):
+        return f"{uri}?mode=ro"
+    wal = path.with_name(path.name + "-wal")
+    if wal.is_file() and wal.stat().st_size > 0:
+        raise StoreError(f"{path} is on read-only storage with candidates still in {wal.name} (the run was not "
+                         "closed cleanly); copy the run folder to writable storage to read it")
+    return f"{uri}?immutable=1"
 
 
 def _json_or_none(architecture: Any) -> str | None:
