@@ -164,7 +164,7 @@ def check_ray_address(address: str | None, timeout: float = 5.0) -> None:
         return
     host, _, port = address.removeprefix("ray://").rpartition(":")
     if not host or not port.isdigit():
-        raise UserError(f"--address {address!r}: expected auto or HOST:PORT of the Ray head (e.g. 10.0.0.5:6379)")
+        raise UserError(f"--address {address!r}: expected auto or HOST:PORT of the Ray head (e.g. 127.0.0.1:6379)")
     try:
         socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
     except OSError as error:
