@@ -21,6 +21,18 @@ def _empty_run(root, name="empty", dataset="digits"):
     return run
 
 
+def _run_of_fixture_candidates(root, name, count):
+    """A digits run whose store holds the first ``count`` candidates of the surrogate fixture."""
+    from munas.surrogate.samples import candidate_from_record
+
+    fixture = ROOT / "tests" / "surrogate" / "fixtures" / "digits_candidates.jsonl"
+    run = _empty_run(root, name)
+    with RunStore(run.database) as store:
+        for line in fixture.read_text().splitlines()[:count]:
+            store.add(candidate_from_record(json.loads(line)), {"next_id": 1})
+    return run
+
+
 def test_empty_run_is_a_one_line_error(tmp_path):
     _empty_run(tmp_path)
     result = subprocess.run([sys.executable, "cli.py", "train-surrogate", "--run", "empty", "--runs-dir", str(tmp_path)],
@@ -44,13 +56,8 @@ def test_no_runs_and_mixed_data_sets_are_clear_errors(tmp_path):
 
 def test_trains_on_a_real_run_reports_scores_and_saves(tmp_path):
     from munas.surrogate.persistence import load_ensemble, read_header
-    from munas.surrogate.samples import candidate_from_record
 
-    fixture = ROOT / "tests" / "surrogate" / "fixtures" / "digits_candidates.jsonl"
-    run = _empty_run(tmp_path, "digits-real")
-    with RunStore(run.database) as store:
-        for line in fixture.read_text().splitlines()[:24]:
-            store.add(candidate_from_record(json.loads(line)), {"next_id": 1})
+    _run_of_fixture_candidates(tmp_path, "digits-real", 24)
     out = tmp_path / "model.pt"
     result = runner.invoke(app, ["train-surrogate", "--dataset", "digits", "--folds", "2", "--out", str(out),
                                  "--runs-dir", str(tmp_path)])
@@ -64,15 +71,9 @@ def test_trains_on_a_real_run_reports_scores_and_saves(tmp_path):
 
 
 def test_runs_on_read_only_storage_are_read_and_the_save_refused_before_training(tmp_path):
-    from munas.surrogate.samples import candidate_from_record
-
     from ..readonly import on_read_only_storage
 
-    fixture = ROOT / "tests" / "surrogate" / "fixtures" / "digits_candidates.jsonl"
-    run = _empty_run(tmp_path, "archived")
-    with RunStore(run.database) as store:
-        for line in fixture.read_text().splitlines()[:12]:
-            store.add(candidate_from_record(json.loads(line)), {"next_id": 1})
+    _run_of_fixture_candidates(tmp_path, "archived", 12)
     result = on_read_only_storage(tmp_path, [sys.executable, str(ROOT / "cli.py"), "train-surrogate",
                                              "--dataset", "digits", "--runs-dir", str(tmp_path)])
     assert result.returncode == 2 and "Traceback" not in result.stderr
